@@ -1,0 +1,104 @@
+// tapswitch: the switch daemon.
+//
+// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad input or a switch that
+// could not start (one line on stderr names the problem), 1 for a failure while running.
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+#include "dpdk/eal.h"
+#include "dpdk/eal_args.h"
+#include "switch/config.h"
+#include "switch/control_loop.h"
+#include "switch/ctl_server.h"
+#include "switch/switch.h"
+
+using namespace tapswitch;
+
+namespace {
+
+std::vector<unsigned> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<unsigned> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("tapswitch");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+int error_exit(const std::string& msg) {
+  spdlog::default_logger()->flush();
+  std::fprintf(stderr, "tapswitch: error: %s\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ParsedArgs args;
+  try {
+    args = parse_args(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tapswitch: error: %s\n", e.what());
+    return 2;
+  }
+  if (args.action == ParsedArgs::Action::help) {
+    std::fputs(args.help.c_str(), stdout);
+    return 0;
+  }
+  if (args.action == ParsedArgs::Action::version) {
+    std::printf("tapswitch %s\n", TAPSWITCH_VERSION);
+    return 0;
+  }
+  const SwitchConfig& cfg = args.config;
+  setup_logging(cfg.log_level);
+  block_shutdown_signals();
+
+  try {
+    CtlServer ctl(cfg.ctl_path);
+    EalArgsInput ein;
+    ein.user = cfg.eal;
+    ein.workers = 1;
+    ein.allowed_cpus = allowed_cpus();
+    ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
+    ein.memory_mb = cfg.memory_mb;
+    Eal eal(build_eal_args(ein));
+    int sig = 0;
+    {
+      Switch sw(cfg);
+      sw.start();
+      spdlog::info("tapswitch {} started: {} ports, control socket {}", TAPSWITCH_VERSION, sw.ports().size(),
+                   ctl.path());
+      try {
+        ControlLoop loop(sw, ctl);
+        sig = loop.run();
+      } catch (const std::exception& e) {
+        spdlog::critical("control thread failed: {}", e.what());
+        return 1;
+      }
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    spdlog::info("tapswitch stopped");
+    return 0;
+  } catch (const Error& e) {
+    return error_exit(e.what());
+  } catch (const std::exception& e) {
+    return error_exit(e.what());
+  }
+}

@@ -1,0 +1,33 @@
+// PktPool: an rte_mbuf pool owned for its whole life.
+//
+// Every frame in tapswitch is an mbuf of the switch's pool, from rx to tx. The pool is created
+// on the control thread and freed on destruction; by then every port must have returned its
+// mbufs (in_use() == 0 after a clean shutdown).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+struct rte_mempool;
+
+namespace tapswitch {
+
+class PktPool {
+ public:
+  // n: number of mbufs; data_room: bytes of buffer per mbuf, headroom included.
+  PktPool(const std::string& name, unsigned n, uint16_t data_room);
+  ~PktPool();
+  PktPool(const PktPool&) = delete;
+  PktPool& operator=(const PktPool&) = delete;
+
+  rte_mempool* get() const noexcept { return mp_; }
+  unsigned size() const noexcept;
+  unsigned in_use() const noexcept;
+  unsigned available() const noexcept;
+  uint16_t data_room() const noexcept;
+
+ private:
+  rte_mempool* mp_ = nullptr;
+};
+
+}  // namespace tapswitch

@@ -1,0 +1,155 @@
+#include "ports/ethdev_port.h"
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+#include "ports/tun.h"
+
+namespace tapswitch {
+
+namespace {
+
+constexpr uint16_t kRxDesc = 512;
+constexpr uint16_t kTxDesc = 512;
+
+std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
+  uint16_t n = want;
+  if (lim.nb_max && n > lim.nb_max) n = lim.nb_max;
+  if (n < lim.nb_min) n = lim.nb_min;
+  if (lim.nb_align > 1) n = static_cast<uint16_t>((n + lim.nb_align - 1) / lim.nb_align * lim.nb_align);
+  return n;
+}
+
+}  // namespace
+
+std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool) {
+  int rc = rte_dev_probe(spec.devargs.c_str());
+  if (rc < 0) {
+    if (rc == -EEXIST)
+      fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
+    fail("port '{}': DPDK could not probe '{}': {} (see the log for the driver's reason)", spec.text,
+         spec.devargs, err_text(rc));
+  }
+  rte_dev_iterator it{};
+  uint16_t pid = RTE_MAX_ETHPORTS;
+  if (rte_eth_iterator_init(&it, spec.devargs.c_str()) == 0) {
+    pid = rte_eth_iterator_next(&it);
+    if (pid != RTE_MAX_ETHPORTS) rte_eth_iterator_cleanup(&it);
+  }
+  if (pid == RTE_MAX_ETHPORTS) {
+    // Probed, but the device did not make an ethdev: remove it again.
+    rte_devargs da{};
+    if (rte_devargs_parse(&da, spec.devargs.c_str()) == 0) {
+      rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+      rte_devargs_reset(&da);
+    }
+    fail("port '{}': '{}' is not an Ethernet device", spec.text, spec.devargs);
+  }
+  std::unique_ptr<EthdevPort> port(new EthdevPort(spec, pid));
+  port->setup(spec, pool);
+  return port;
+}
+
+EthdevPort::EthdevPort(const PortSpec& spec, uint16_t port_id)
+    : Port(spec.name, PortKind::dpdk), devargs_(spec.devargs), ifname_(spec.ifname), port_id_(port_id) {}
+
+void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(port_id_, &info);
+  if (rc != 0) fail("port '{}': cannot read device info: {}", spec.text, err_text(rc));
+  driver_ = info.driver_name ? info.driver_name : "";
+
+  rte_eth_conf conf{};
+  rc = rte_eth_dev_configure(port_id_, 1, 1, &conf);
+  if (rc != 0) fail("port '{}': cannot configure device: {}", spec.text, err_text(rc));
+  uint16_t nrx = clamp_desc(kRxDesc, info.rx_desc_lim);
+  uint16_t ntx = clamp_desc(kTxDesc, info.tx_desc_lim);
+  rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id_, &nrx, &ntx);
+  if (rc != 0) fail("port '{}': cannot size queues: {}", spec.text, err_text(rc));
+  int socket = rte_eth_dev_socket_id(port_id_);
+  if (socket < 0) socket = SOCKET_ID_ANY;
+  rc = rte_eth_rx_queue_setup(port_id_, 0, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
+  if (rc != 0) fail("port '{}': cannot set up rx queue: {}", spec.text, err_text(rc));
+  rc = rte_eth_tx_queue_setup(port_id_, 0, ntx, static_cast<unsigned>(socket), nullptr);
+  if (rc != 0) fail("port '{}': cannot set up tx queue: {}", spec.text, err_text(rc));
+  rc = rte_eth_dev_start(port_id_);
+  if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
+  started_ = true;
+  // A switch must see frames for every MAC; a port that cannot do this would drop unicast.
+  rc = rte_eth_promiscuous_enable(port_id_);
+  if (rc != 0 && rc != -ENOTSUP)
+    fail("port '{}': cannot enable promiscuous mode: {}", spec.text, err_text(rc));
+  if (rc == -ENOTSUP) spdlog::info("port {}: driver {} has no promiscuous mode", name(), driver_);
+  rc = rte_eth_allmulticast_enable(port_id_);
+  if (rc != 0 && rc != -ENOTSUP)
+    fail("port '{}': cannot enable all-multicast mode: {}", spec.text, err_text(rc));
+}
+
+EthdevPort::~EthdevPort() {
+  if (started_) rte_eth_dev_stop(port_id_);
+  rte_eth_dev_info info{};
+  rte_device* dev = nullptr;
+  if (rte_eth_dev_info_get(port_id_, &info) == 0) dev = info.device;
+  rte_eth_dev_close(port_id_);
+  if (dev) {
+    int rc = rte_dev_remove(dev);
+    if (rc != 0 && rc != -ENOENT)
+      spdlog::warn("port {}: DPDK could not remove device: {}", name(), err_text(rc));
+  }
+}
+
+uint16_t EthdevPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  return rte_eth_rx_burst(port_id_, queue, pkts, n);
+}
+
+uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  return rte_eth_tx_burst(port_id_, queue, pkts, n);
+}
+
+LinkState EthdevPort::link() const {
+  rte_eth_link l{};
+  if (rte_eth_link_get_nowait(port_id_, &l) != 0) return {};
+  LinkState s{l.link_status == RTE_ETH_LINK_UP, l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0u : l.link_speed};
+  // net_tap asks the kernel by interface name in our namespace, so it reports "down" once the
+  // interface has been moved into another one. Ask through its tun fd instead.
+  if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
+    int fd = find_own_tun_fd(ifname_);
+    if (fd >= 0) s.up = tap_link_up(fd);
+  }
+  return s;
+}
+
+PortStats EthdevPort::stats() const {
+  rte_eth_stats st{};
+  PortStats s;
+  if (rte_eth_stats_get(port_id_, &st) != 0) return s;
+  s.rx_packets = st.ipackets;
+  s.rx_bytes = st.ibytes;
+  s.tx_packets = st.opackets;
+  s.tx_bytes = st.obytes;
+  s.rx_nombuf = st.rx_nombuf;
+  s.rx_errors = st.ierrors;
+  s.tx_errors = st.oerrors;
+  s.rx_missed = st.imissed;
+  return s;
+}
+
+void EthdevPort::describe(nlohmann::json& out) const {
+  out["devargs"] = devargs_;
+  out["driver"] = driver_;
+  out["port_id"] = port_id_;
+  char name[RTE_ETH_NAME_MAX_LEN];
+  if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
+}
+
+}  // namespace tapswitch

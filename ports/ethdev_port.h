@@ -1,0 +1,43 @@
+// EthdevPort: any DPDK ethdev, probed at runtime from devargs (net_tap, net_af_packet, net_ring...).
+//
+// The port is probed with rte_dev_probe(), configured with one rx and one tx queue on the
+// switch's pool, put in promiscuous and all-multicast mode (a switch must see every frame), and
+// started. Destruction stops it and removes the device, so the same devargs can be probed again.
+//
+// Concurrency: as for Port; each queue is used by one thread at a time.
+#pragma once
+
+#include <memory>
+
+#include "dpdk/pkt_pool.h"
+#include "ports/port.h"
+#include "ports/port_spec.h"
+
+namespace tapswitch {
+
+class EthdevPort final : public Port {
+ public:
+  static std::unique_ptr<EthdevPort> open(const PortSpec& spec, PktPool& pool);
+  ~EthdevPort() override;
+
+  uint16_t rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept override;
+  uint16_t tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+  LinkState link() const override;
+  PortStats stats() const override;
+  void describe(nlohmann::json& out) const override;
+
+  uint16_t port_id() const noexcept { return port_id_; }
+
+ private:
+  EthdevPort(const PortSpec& spec, uint16_t port_id);
+  void setup(const PortSpec& spec, PktPool& pool);
+
+  std::string devargs_;
+  std::string ifname_;  // iface= from the devargs, if any
+  std::string driver_;
+  uint16_t port_id_;
+  bool started_ = false;
+};
+
+}  // namespace tapswitch

@@ -1,0 +1,81 @@
+// Port: the one interface every kind of port implements.
+//
+// The data path sees only rx_burst/tx_burst: bursts of mbuf pointers on a queue, returning a
+// count, one virtual call per burst and never per frame. Everything else (link state, counters,
+// description) is a separate, control-plane call.
+//
+// Concurrency contract:
+//  - rx_burst(q) is called by exactly one thread: the worker that owns rx queue q.
+//  - tx_burst(q) is called by exactly one thread at a time per queue, unless tx_mt_safe() says
+//    the kind tolerates concurrent callers on one queue.
+//  - link(), stats() and info() may be called from the control thread at any time, concurrently
+//    with the data path; they read counters that are never torn but may be slightly stale.
+//  - Construction and destruction happen on the control thread while no worker uses the port.
+//
+// Ownership: rx_burst hands the caller new mbufs. tx_burst takes ownership of the first k mbufs
+// it returns (sent, or dropped by the port and counted in its tx_errors); the caller keeps the
+// rest and decides whether to retry or drop them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+struct rte_mbuf;
+
+namespace tapswitch {
+
+enum class PortKind : uint8_t {
+  tap,    // raw-fd TAP opened by name through /dev/net/tun
+  tapfd,  // raw-fd TAP adopted from an inherited file descriptor
+  dpdk,   // any DPDK ethdev, probed from devargs (net_tap, net_af_packet, ...)
+};
+
+const char* to_string(PortKind kind);
+
+// What the port itself counts; the switch counts its own decisions separately.
+struct PortStats {
+  uint64_t rx_packets = 0, rx_bytes = 0;
+  uint64_t tx_packets = 0, tx_bytes = 0;
+  uint64_t rx_nombuf = 0;    // receive attempts that found the mbuf pool empty
+  uint64_t rx_oversize = 0;  // frames larger than the receive buffer, dropped whole
+  uint64_t rx_errors = 0, tx_errors = 0;
+  uint64_t rx_missed = 0;    // dropped by the device before the switch could read them
+};
+
+struct LinkState {
+  bool up = false;
+  uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
+};
+
+class Port {
+ public:
+  Port(std::string name, PortKind kind) : name_(std::move(name)), kind_(kind) {}
+  virtual ~Port() = default;
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  // --- data path ---
+  virtual uint16_t rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+  virtual uint16_t tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+
+  // --- control plane ---
+  virtual LinkState link() const = 0;
+  virtual PortStats stats() const = 0;
+  // Kind-specific details for `show ports` (interface, devargs, created/attached, ...).
+  virtual void describe(nlohmann::json& out) const = 0;
+
+  virtual uint16_t rx_queues() const noexcept { return 1; }
+  virtual uint16_t tx_queues() const noexcept { return 1; }
+  virtual bool tx_mt_safe() const noexcept { return false; }
+
+  const std::string& name() const noexcept { return name_; }
+  PortKind kind() const noexcept { return kind_; }
+
+ private:
+  std::string name_;
+  PortKind kind_;
+};
+
+}  // namespace tapswitch

@@ -1,0 +1,141 @@
+#include "ports/port_spec.h"
+
+#include <charconv>
+#include <set>
+
+#include "base/error.h"
+
+namespace tapswitch {
+
+const char* to_string(PortKind kind) {
+  switch (kind) {
+    case PortKind::tap: return "tap";
+    case PortKind::tapfd: return "tapfd";
+    case PortKind::dpdk: return "dpdk";
+  }
+  return "?";
+}
+
+const std::string* PortSpec::opt(const std::string& key) const {
+  for (const auto& [k, v] : opts)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = s.find(sep, start);
+    out.push_back(s.substr(start, pos - start));
+    if (pos == std::string::npos) return out;
+    start = pos + 1;
+  }
+}
+
+void check_ifname(const std::string& spec, const std::string& what, const std::string& name) {
+  if (name.empty()) fail("port '{}': {} is empty", spec, what);
+  if (name.size() > kMaxIfNameLen)
+    fail("port '{}': {} '{}' is {} characters long; interface names have at most {}", spec, what,
+         name, name.size(), kMaxIfNameLen);
+  for (char c : name) {
+    if (c == '/' || c == ':' || c == ',' || c == '=' || c <= ' ' || c > '~')
+      fail("port '{}': {} '{}' contains the character '{}', not allowed in interface names", spec,
+           what, name, c);
+  }
+  if (name == "." || name == "..") fail("port '{}': '{}' is not a valid interface name", spec, name);
+}
+
+// key=val options after the first comma; `allowed` lists the keys this kind accepts.
+void parse_opts(PortSpec& ps, const std::vector<std::string>& parts,
+                std::initializer_list<const char*> allowed) {
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& kv = parts[i];
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      fail("port '{}': option '{}' is not of the form key=value", ps.text, kv);
+    std::string key = kv.substr(0, eq);
+    bool known = false;
+    std::string list;
+    for (const char* a : allowed) {
+      known |= key == a;
+      list += (list.empty() ? "" : ", ") + std::string(a);
+    }
+    if (!known)
+      fail("port '{}': unknown option '{}' (known: {})", ps.text, key, list.empty() ? "none" : list);
+    if (ps.opt(key)) fail("port '{}': option '{}' given twice", ps.text, key);
+    ps.opts.emplace_back(key, kv.substr(eq + 1));
+  }
+}
+
+}  // namespace
+
+PortSpec parse_port_spec(const std::string& text) {
+  PortSpec ps;
+  ps.text = text;
+  size_t colon = text.find(':');
+  if (colon == std::string::npos)
+    fail("port '{}': expected KIND:ARGS, where KIND is tap, tapfd or dpdk", text);
+  std::string kind = text.substr(0, colon);
+  std::string rest = text.substr(colon + 1);
+  auto parts = split(rest, ',');
+
+  if (kind == "tap") {
+    ps.kind = PortKind::tap;
+    check_ifname(text, "interface name", parts[0]);
+    ps.name = ps.ifname = parts[0];
+    parse_opts(ps, parts, {});
+  } else if (kind == "tapfd") {
+    ps.kind = PortKind::tapfd;
+    const std::string& n = parts[0];
+    int fd = -1;
+    auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), fd);
+    if (n.empty() || ec != std::errc() || p != n.data() + n.size() || fd < 0)
+      fail("port '{}': '{}' is not a file descriptor number", text, n);
+    if (fd <= 2) fail("port '{}': fd {} is stdin, stdout or stderr, not a tap", text, fd);
+    ps.fd = fd;
+    parse_opts(ps, parts, {"name"});
+    if (const std::string* label = ps.opt("name")) {
+      check_ifname(text, "name", *label);
+      ps.name = *label;
+    }
+  } else if (kind == "dpdk") {
+    ps.kind = PortKind::dpdk;
+    if (rest.empty() || parts[0].empty())
+      fail("port '{}': expected dpdk:DEVARGS, e.g. dpdk:net_tap0,iface=vm1", text);
+    ps.devargs = rest;
+    ps.name = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (parts[i].rfind("iface=", 0) == 0) {
+        ps.ifname = parts[i].substr(6);
+        check_ifname(text, "iface", ps.ifname);
+        ps.name = ps.ifname;
+      }
+    }
+  } else {
+    fail("port '{}': unknown port kind '{}' (expected tap, tapfd or dpdk)", text, kind);
+  }
+  return ps;
+}
+
+void check_unique(const std::vector<PortSpec>& specs) {
+  std::set<std::string> names, ifnames, devices;
+  std::set<int> fds;
+  for (const auto& ps : specs) {
+    if (!ps.name.empty() && !names.insert(ps.name).second)
+      fail("port '{}': a port named '{}' is already configured", ps.text, ps.name);
+    if (!ps.ifname.empty() && !ifnames.insert(ps.ifname).second)
+      fail("port '{}': interface '{}' is already used by another port", ps.text, ps.ifname);
+    if (ps.fd >= 0 && !fds.insert(ps.fd).second)
+      fail("port '{}': fd {} is already used by another port", ps.text, ps.fd);
+    if (ps.kind == PortKind::dpdk) {
+      std::string dev = ps.devargs.substr(0, ps.devargs.find(','));
+      if (!devices.insert(dev).second)
+        fail("port '{}': DPDK device '{}' is already configured", ps.text, dev);
+    }
+  }
+}
+
+}  // namespace tapswitch

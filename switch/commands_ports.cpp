@@ -1,0 +1,78 @@
+// show ports
+#include <nlohmann/json.hpp>
+
+#include "switch/commands.h"
+#include "switch/switch.h"
+#include "switch/text_table.h"
+
+namespace tapswitch {
+
+namespace {
+
+nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
+  const Port& p = *rec.port;
+  const SwitchPortTotals t = sw.totals(rec.id);
+  const PortStats ps = p.stats();
+  const LinkState link = p.link();
+
+  nlohmann::json drops = nlohmann::json::object();
+  for (unsigned i = 0; i < kDropReasons; ++i) drops[to_string(static_cast<DropReason>(i))] = t.drops[i];
+  drops["rx_nombuf"] = ps.rx_nombuf;
+  drops["rx_oversize"] = ps.rx_oversize;
+  drops["rx_errors"] = ps.rx_errors;
+  drops["tx_errors"] = ps.tx_errors;
+  drops["rx_missed"] = ps.rx_missed;
+  uint64_t dropped = 0;
+  for (const auto& [k, v] : drops.items()) dropped += v.get<uint64_t>();
+
+  nlohmann::json j = {
+      {"id", rec.id},
+      {"name", p.name()},
+      {"kind", to_string(p.kind())},
+      {"spec", rec.spec.text},
+      {"state", link.up ? "up" : "down"},
+      {"rx_queues", p.rx_queues()},
+      {"tx_queues", p.tx_queues()},
+      // What crossed the port, by the port's own count.
+      {"rx_packets", ps.rx_packets},
+      {"rx_bytes", ps.rx_bytes},
+      {"tx_packets", ps.tx_packets},
+      {"tx_bytes", ps.tx_bytes},
+      // What the switch took from the port and handed to it.
+      {"switch", {{"rx_packets", t.rx_packets}, {"rx_bytes", t.rx_bytes},
+                  {"tx_packets", t.tx_packets}, {"tx_bytes", t.tx_bytes}}},
+      {"flooded", t.flooded},
+      {"dropped", dropped},
+      {"drops", drops},
+  };
+  if (link.speed_mbps) j["speed_mbps"] = link.speed_mbps;
+  nlohmann::json details = nlohmann::json::object();
+  p.describe(details);
+  j["details"] = details;
+  return j;
+}
+
+CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args) {
+  expect_no_args(args);
+  CommandOutput out;
+  out.data = nlohmann::json::array();
+  TextTable t({"NAME", "KIND", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
+  for (const auto& rec : sw.ports()) {
+    nlohmann::json j = port_json(sw, rec);
+    t.row({j["name"], j["kind"], j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
+           std::to_string(j["rx_bytes"].get<uint64_t>()), std::to_string(j["tx_packets"].get<uint64_t>()),
+           std::to_string(j["tx_bytes"].get<uint64_t>()), std::to_string(j["dropped"].get<uint64_t>())});
+    out.data.push_back(std::move(j));
+  }
+  out.text = t.render();
+  return out;
+}
+
+}  // namespace
+
+void add_port_commands(std::vector<Command>& out, Switch& sw) {
+  out.push_back({{"show", "ports"}, "", "ports with kind, state and counters (drops by reason with -j)",
+                 [&sw](const std::vector<std::string>& a) { return show_ports(sw, a); }});
+}
+
+}  // namespace tapswitch

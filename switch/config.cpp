@@ -1,0 +1,118 @@
+#include "switch/config.h"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/error.h"
+
+namespace po = boost::program_options;
+
+namespace tapswitch {
+
+namespace {
+
+const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+po::options_description switch_options() {
+  po::options_description d("Switch options (also valid as key = value in a config file)");
+  // clang-format off
+  d.add_options()
+    ("port", po::value<std::vector<std::string>>()->composing(),
+       "a port, repeatable:\n"
+       "  tap:NAME          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
+       "  tapfd:N[,name=L]  adopt the inherited tun/tap fd N\n"
+       "  dpdk:DEVARGS      any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0")
+    ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
+       "control socket path (mode 0600)")
+    ("log-level", po::value<std::string>()->default_value("info"),
+       "trace, debug, info, warn, error, critical or off")
+    ("eal", po::value<std::string>(),
+       "DPDK EAL arguments, replacing the defaults (--no-huge --no-pci --no-shconf -m MEMORY); "
+       "tapswitch adds --lcores and --file-prefix unless given")
+    ("memory", po::value<unsigned>()->default_value(512), "DPDK memory in MB for the default EAL arguments")
+    ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
+    ("fdb-size", po::value<uint32_t>()->default_value(65536), "FDB capacity in entries");
+  // clang-format on
+  return d;
+}
+
+// Turns Boost's exception text into a line that names the option the user wrote.
+std::string describe(const po::error& e) { return e.what(); }
+
+SwitchConfig to_config(const po::variables_map& vm) {
+  SwitchConfig c;
+  if (vm.count("port")) {
+    for (const auto& s : vm["port"].as<std::vector<std::string>>()) c.ports.push_back(parse_port_spec(s));
+  }
+  check_unique(c.ports);
+  c.ctl_path = vm["ctl"].as<std::string>();
+  if (c.ctl_path.empty()) fail("--ctl: the control socket path is empty");
+  c.log_level = vm["log-level"].as<std::string>();
+  bool ok = false;
+  for (const char* l : kLevels) ok |= c.log_level == l;
+  if (!ok) fail("--log-level: '{}' is not one of trace, debug, info, warn, error, critical, off", c.log_level);
+  if (vm.count("eal")) c.eal = vm["eal"].as<std::string>();
+  c.memory_mb = vm["memory"].as<unsigned>();
+  if (c.memory_mb < 64) fail("--memory: {} MB is too little for DPDK; give at least 64", c.memory_mb);
+  c.mbufs = vm["mbufs"].as<unsigned>();
+  if (c.mbufs != 0 && c.mbufs < 1024) fail("--mbufs: {} is too few; give at least 1024 (or 0 for automatic)", c.mbufs);
+  c.fdb_size = vm["fdb-size"].as<uint32_t>();
+  if (c.fdb_size < 16) fail("--fdb-size: {} is too small; give at least 16", c.fdb_size);
+  if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
+  return c;
+}
+
+}  // namespace
+
+ParsedArgs parse_args(int argc, const char* const* argv) {
+  po::options_description generic("General options");
+  // clang-format off
+  generic.add_options()
+    ("help,h", "show this help and exit")
+    ("version", "show the version and exit")
+    ("config", po::value<std::string>(), "read options from FILE (key = value, # comments)");
+  // clang-format on
+  po::options_description sw = switch_options();
+  po::options_description all;
+  all.add(generic).add(sw);
+
+  ParsedArgs out;
+  std::ostringstream help;
+  help << "Usage: tapswitch [OPTIONS]\n"
+          "A poll-mode Ethernet switch for TAP ports, on DPDK.\n\n"
+       << all;
+  out.help = help.str();
+
+  po::variables_map vm;
+  try {
+    po::positional_options_description none;  // tapswitch takes no positional arguments
+    po::store(po::command_line_parser(argc, argv).options(all).positional(none).run(), vm);
+    if (vm.count("help")) {
+      out.action = ParsedArgs::Action::help;
+      return out;
+    }
+    if (vm.count("version")) {
+      out.action = ParsedArgs::Action::version;
+      return out;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) fail("--config: cannot read '{}'", path);
+      try {
+        po::store(po::parse_config_file(in, sw), vm);
+      } catch (const po::error& e) {
+        fail("config file '{}': {}", path, describe(e));
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail("{} (see tapswitch --help)", describe(e));
+  }
+  out.config = to_config(vm);
+  return out;
+}
+
+}  // namespace tapswitch

@@ -1,0 +1,39 @@
+// SwitchConfig: everything tapswitch is told at start, from the command line and --config FILE.
+//
+// Every option can be given on the command line (--key value) or in the config file (key = value),
+// with the same keys. The command line wins for single-valued options; `port` accumulates from
+// both.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ports/port_spec.h"
+
+namespace tapswitch {
+
+constexpr const char* kDefaultCtlPath = "/run/tapswitch/tapswitch.sock";
+
+struct SwitchConfig {
+  std::vector<PortSpec> ports;
+  std::string eal;                  // replaces the default EAL arguments when non-empty
+  std::string ctl_path = kDefaultCtlPath;
+  std::string log_level = "info";
+  unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
+  unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
+  uint32_t fdb_size = 65536;        // FDB capacity in entries
+  std::string config_file;
+};
+
+struct ParsedArgs {
+  enum class Action { run, help, version } action = Action::run;
+  SwitchConfig config;
+  std::string help;  // the --help text
+};
+
+// Parses argv and the config file it names. Throws Error with one line naming the problem:
+// an unknown option, a bad value, an unreadable config file, a malformed or duplicate port.
+ParsedArgs parse_args(int argc, const char* const* argv);
+
+}  // namespace tapswitch

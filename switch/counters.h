@@ -1,0 +1,64 @@
+// What the switch counts about its own decisions, per worker and per port.
+//
+// Each worker owns one WorkerCounters and is its only writer; the control thread sums them
+// across workers when asked. Port ids index `ports`. Drops are counted at the port where they
+// are decided: ingress for runt, same-port, no-destination and filtered, egress for tx-full.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "base/counter.h"
+
+namespace tapswitch {
+
+constexpr uint16_t kMaxPorts = 1024;  // port ids 0..kMaxPorts-1; kNoPort is never a port id
+constexpr uint16_t kBurst = 32;
+
+enum class DropReason : uint8_t {
+  runt,       // shorter than an Ethernet header (14 bytes)
+  same_port,  // destination learned on the ingress port
+  no_dest,    // flooded, but no other port is there
+  tx_full,    // the egress port did not accept it (queue full)
+  filtered,   // IEEE 802.1D link-local group address a bridge must not forward
+  count_
+};
+constexpr unsigned kDropReasons = static_cast<unsigned>(DropReason::count_);
+const char* to_string(DropReason r);
+
+struct alignas(64) SwitchPortCounters {
+  Counter rx_packets, rx_bytes;  // frames the switch took from the port
+  Counter tx_packets, tx_bytes;  // frames the port accepted from the switch
+  Counter flooded;               // frames from this port sent to every other port
+  std::array<Counter, kDropReasons> drops;
+
+  void drop(DropReason r, uint64_t n = 1) noexcept { drops[static_cast<unsigned>(r)].add(n); }
+};
+
+struct SwitchPortTotals {
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, flooded = 0;
+  std::array<uint64_t, kDropReasons> drops{};
+
+  void add(const SwitchPortCounters& c) noexcept {
+    rx_packets += c.rx_packets.get();
+    rx_bytes += c.rx_bytes.get();
+    tx_packets += c.tx_packets.get();
+    tx_bytes += c.tx_bytes.get();
+    flooded += c.flooded.get();
+    for (unsigned i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
+  }
+  uint64_t dropped() const noexcept {
+    uint64_t s = 0;
+    for (auto d : drops) s += d;
+    return s;
+  }
+};
+
+struct alignas(64) WorkerCounters {
+  Counter iterations;
+  Counter rx_bursts;   // polls that returned frames
+  Counter rx_frames;
+  std::array<SwitchPortCounters, kMaxPorts> ports;
+};
+
+}  // namespace tapswitch

@@ -1,0 +1,165 @@
+#include "switch/forwarder.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "switch/frame.h"
+
+namespace tapswitch {
+
+const char* to_string(DropReason r) {
+  switch (r) {
+    case DropReason::runt: return "runt";
+    case DropReason::same_port: return "same_port";
+    case DropReason::no_dest: return "no_dest";
+    case DropReason::tx_full: return "tx_full";
+    case DropReason::filtered: return "filtered";
+    case DropReason::count_: break;
+  }
+  return "?";
+}
+
+Forwarder::Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters)
+    : worker_(worker),
+      fdb_(fdb),
+      counters_(counters),
+      batches_(new TxBatch[kMaxPorts]),
+      dirty_(new uint16_t[kMaxPorts]) {}
+
+void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
+  flush();
+  for (uint16_t id : flood_) batches_[id].port = nullptr;
+  flood_.clear();
+  for (const auto& t : ports) {
+    batches_[t.id].port = t.port;
+    batches_[t.id].queue = t.queue;
+    flood_.push_back(t.id);
+  }
+}
+
+void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
+  SwitchPortCounters& ic = counters_.ports[in];
+  FdbKey keys[2 * kBurst];  // interleaved: destination, source
+  FdbEntry res[2 * kBurst];
+  FrameClass cls[kBurst];
+  rte_mbuf* frames[kBurst];
+  rte_mbuf* drops[kBurst];
+  unsigned k = 0, n_drops = 0;
+  uint64_t bytes = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    bytes += m->pkt_len;
+    if (unlikely(m->data_len < kEthHeaderLen)) {
+      ic.drop(DropReason::runt);
+      drops[n_drops++] = m;
+      continue;
+    }
+    const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    cls[k] = classify(m);
+    keys[2 * k] = FdbKey::from_wire8(cls[k].vlan, p);
+    keys[2 * k + 1] = FdbKey::from_wire8(cls[k].vlan, p + RTE_ETHER_ADDR_LEN);
+    frames[k++] = m;
+  }
+  ic.rx_packets.add(n);
+  ic.rx_bytes.add(bytes);
+
+  if (k) fdb_.lookup_bulk(keys, 2 * k, res);
+
+  const uint32_t now = Fdb::now();
+  uint64_t hits = 0, misses = 0;
+  bool asked = false;
+  FdbKey last_asked{~0ull};
+  for (unsigned j = 0; j < k; ++j) {
+    rte_mbuf* m = frames[j];
+    // Learning: a new source, a moved one, or one not refreshed for a second.
+    if (cls[j].src_learnable) {
+      const FdbEntry& s = res[2 * j + 1];
+      const FdbKey& sk = keys[2 * j + 1];
+      bool want = s.port != in ? !(s.flags & kFdbStatic) : now - s.last_seen >= 1;
+      if (unlikely(want) && !(sk == last_asked)) {
+        fdb_.request_learn(worker_, sk, in);
+        last_asked = sk;
+        asked = true;
+      }
+    }
+    // Forwarding.
+    if (cls[j].dst_group) {
+      if (unlikely(cls[j].dst_link_local)) {
+        ic.drop(DropReason::filtered);
+        drops[n_drops++] = m;
+      } else {
+        flood(in, m, drops, n_drops);
+      }
+      continue;
+    }
+    const uint16_t out = res[2 * j].port;
+    if (out == kNoPort || batches_[out].port == nullptr) {
+      ++misses;
+      flood(in, m, drops, n_drops);
+    } else if (out == in) {
+      ++hits;
+      ic.drop(DropReason::same_port);
+      drops[n_drops++] = m;
+    } else {
+      ++hits;
+      enqueue(out, m);
+    }
+  }
+  if (asked) fdb_.kick(worker_);
+  if (hits | misses) fdb_.count_lookups(worker_, hits, misses);
+  if (n_drops) rte_pktmbuf_free_bulk(drops, n_drops);
+}
+
+void Forwarder::flood(uint16_t in, rte_mbuf* m, rte_mbuf** drops, unsigned& n_drops) noexcept {
+  const unsigned targets = static_cast<unsigned>(flood_.size()) - (batches_[in].port ? 1u : 0u);
+  if (unlikely(targets == 0)) {
+    counters_.ports[in].drop(DropReason::no_dest);
+    drops[n_drops++] = m;
+    return;
+  }
+  counters_.ports[in].flooded.add();
+  if (targets > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(targets - 1));
+  for (uint16_t id : flood_)
+    if (id != in) enqueue(id, m);
+}
+
+void Forwarder::enqueue(uint16_t port, rte_mbuf* m) noexcept {
+  TxBatch& b = batches_[port];
+  if (!b.dirty) {
+    b.dirty = true;
+    dirty_[n_dirty_++] = port;
+  }
+  b.pkts[b.n++] = m;
+  if (unlikely(b.n == kBurst)) send(port);
+}
+
+void Forwarder::send(uint16_t port) noexcept {
+  TxBatch& b = batches_[port];
+  const uint16_t n = b.n;
+  b.n = 0;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) bytes += b.pkts[i]->pkt_len;
+  uint16_t sent = b.port->tx_burst(b.queue, b.pkts, n);
+  SwitchPortCounters& oc = counters_.ports[port];
+  if (unlikely(sent < n)) {
+    for (uint16_t i = sent; i < n; ++i) bytes -= b.pkts[i]->pkt_len;
+    oc.drop(DropReason::tx_full, n - sent);
+    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+  }
+  oc.tx_packets.add(sent);
+  oc.tx_bytes.add(bytes);
+}
+
+void Forwarder::flush() noexcept {
+  for (unsigned i = 0; i < n_dirty_; ++i) {
+    uint16_t port = dirty_[i];
+    batches_[port].dirty = false;
+    if (batches_[port].n) send(port);
+  }
+  n_dirty_ = 0;
+}
+
+}  // namespace tapswitch

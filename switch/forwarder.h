@@ -1,0 +1,72 @@
+// Forwarder: the switching core. Given a burst from one port, it learns, decides and batches
+// each frame for its egress ports, then sends the batches. No allocation, no locks, no syscalls
+// of its own (the ports make theirs), no exceptions.
+//
+// Decisions, per frame:
+//   shorter than 14 bytes                      -> drop (runt)
+//   01:80:c2:00:00:01..0f (802.1D link-local)  -> drop (filtered)
+//   broadcast or multicast destination         -> flood: every active port but the ingress one
+//   destination not in the FDB                 -> flood (unknown unicast)
+//   destination learned on the ingress port    -> drop (same_port)
+//   destination learned on another port        -> that port only
+//   a flood with no other port                 -> drop (no_dest)
+// and, independently, a unicast non-zero source is learned on the ingress port.
+//
+// Flooding never copies frame data: the mbuf's reference count is raised once per extra
+// destination and each egress frees its reference after sending.
+//
+// Concurrency: a Forwarder belongs to one worker thread. set_ports() is called by that thread
+// or while it is not running.
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "fdb/fdb.h"
+#include "ports/port.h"
+#include "switch/counters.h"
+
+namespace tapswitch {
+
+struct TxTarget {
+  uint16_t id;    // port id
+  Port* port;
+  uint16_t queue; // the tx queue this worker uses on that port
+};
+
+class Forwarder {
+ public:
+  Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters);
+
+  // The ports frames may leave through. Sends whatever is still batched first.
+  void set_ports(const std::vector<TxTarget>& ports);
+
+  // Switches n <= kBurst frames received on port `in`; they are batched, not yet sent.
+  void process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept;
+  // Sends every batched frame; what a port does not accept is dropped and counted.
+  void flush() noexcept;
+
+ private:
+  struct TxBatch {
+    Port* port = nullptr;
+    uint16_t queue = 0;
+    uint16_t n = 0;
+    bool dirty = false;  // listed in dirty_
+    rte_mbuf* pkts[kBurst];
+  };
+
+  void flood(uint16_t in, rte_mbuf* m, rte_mbuf** drops, unsigned& n_drops) noexcept;
+  void enqueue(uint16_t port, rte_mbuf* m) noexcept;
+  void send(uint16_t port) noexcept;
+
+  unsigned worker_;
+  Fdb& fdb_;
+  WorkerCounters& counters_;
+  std::unique_ptr<TxBatch[]> batches_;   // indexed by port id
+  std::vector<uint16_t> flood_;          // ids of the active ports
+  std::unique_ptr<uint16_t[]> dirty_;    // ports with batched frames
+  unsigned n_dirty_ = 0;
+};
+
+}  // namespace tapswitch

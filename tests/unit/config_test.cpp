@@ -1,0 +1,160 @@
+// Command line, config file and port-spec parsing, with each error.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "base/error.h"
+#include "switch/config.h"
+
+namespace tapswitch {
+namespace {
+
+ParsedArgs parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "tapswitch");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse_args(static_cast<int>(argv.size()), argv.data());
+}
+
+// Expects parse() to fail with a message containing `needle`.
+void expect_error(std::vector<std::string> args, const std::string& needle) {
+  try {
+    parse(args);
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    char tmpl[] = "/tmp/tapswitch-conf-XXXXXX";
+    int fd = mkstemp(tmpl);
+    path_ = tmpl;
+    ::close(fd);
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Config, Defaults) {
+  ParsedArgs a = parse({});
+  EXPECT_EQ(a.action, ParsedArgs::Action::run);
+  EXPECT_TRUE(a.config.ports.empty());
+  EXPECT_EQ(a.config.ctl_path, "/run/tapswitch/tapswitch.sock");
+  EXPECT_EQ(a.config.log_level, "info");
+  EXPECT_EQ(a.config.fdb_size, 65536u);
+  EXPECT_TRUE(a.config.eal.empty());
+}
+
+TEST(Config, HelpAndVersion) {
+  EXPECT_EQ(parse({"--help"}).action, ParsedArgs::Action::help);
+  EXPECT_NE(parse({"-h"}).help.find("--port"), std::string::npos);
+  EXPECT_EQ(parse({"--version"}).action, ParsedArgs::Action::version);
+}
+
+TEST(Config, PortsOfEveryKind) {
+  ParsedArgs a = parse({"--port", "tap:vm1", "--port", "tapfd:5,name=guest", "--port",
+                        "dpdk:net_tap0,iface=vm3", "--port", "dpdk:net_ring0"});
+  const auto& p = a.config.ports;
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0].kind, PortKind::tap);
+  EXPECT_EQ(p[0].name, "vm1");
+  EXPECT_EQ(p[1].kind, PortKind::tapfd);
+  EXPECT_EQ(p[1].fd, 5);
+  EXPECT_EQ(p[1].name, "guest");
+  EXPECT_EQ(p[2].kind, PortKind::dpdk);
+  EXPECT_EQ(p[2].devargs, "net_tap0,iface=vm3");
+  EXPECT_EQ(p[2].name, "vm3");
+  EXPECT_EQ(p[3].name, "net_ring0");
+}
+
+TEST(Config, UnknownOption) { expect_error({"--bogus"}, "unrecognised option '--bogus'"); }
+TEST(Config, MissingValue) { expect_error({"--port"}, "--port"); }
+TEST(Config, BadNumber) { expect_error({"--fdb-size", "many"}, "fdb-size"); }
+TEST(Config, BadLogLevel) { expect_error({"--log-level", "loud"}, "--log-level: 'loud'"); }
+TEST(Config, TooLittleMemory) { expect_error({"--memory", "8"}, "--memory"); }
+TEST(Config, TooFewMbufs) { expect_error({"--mbufs", "10"}, "--mbufs"); }
+TEST(Config, PositionalArgument) { expect_error({"stray"}, "positional"); }
+
+TEST(PortSpec, NoKind) { expect_error({"--port", "vm1"}, "expected KIND:ARGS"); }
+TEST(PortSpec, UnknownKind) { expect_error({"--port", "veth:x"}, "unknown port kind 'veth'"); }
+TEST(PortSpec, EmptyName) { expect_error({"--port", "tap:"}, "interface name is empty"); }
+TEST(PortSpec, NameTooLong) {
+  expect_error({"--port", "tap:abcdefghijklmnop"}, "is 16 characters long; interface names have at most 15");
+}
+TEST(PortSpec, NameOfFifteenIsFine) { EXPECT_EQ(parse({"--port", "tap:abcdefghijklmno"}).config.ports.size(), 1u); }
+TEST(PortSpec, BadCharacter) { expect_error({"--port", "tap:a/b"}, "contains the character '/'"); }
+TEST(PortSpec, UnknownTapOption) { expect_error({"--port", "tap:vm1,colour=red"}, "unknown option 'colour'"); }
+TEST(PortSpec, OptionWithoutValue) { expect_error({"--port", "tapfd:5,name"}, "not of the form key=value"); }
+TEST(PortSpec, OptionTwice) { expect_error({"--port", "tapfd:5,name=a,name=b"}, "given twice"); }
+TEST(PortSpec, FdNotANumber) { expect_error({"--port", "tapfd:five"}, "'five' is not a file descriptor number"); }
+TEST(PortSpec, FdNegative) { expect_error({"--port", "tapfd:-3"}, "not a file descriptor number"); }
+TEST(PortSpec, FdStdio) { expect_error({"--port", "tapfd:1"}, "stdin, stdout or stderr"); }
+TEST(PortSpec, DpdkWithoutDevargs) { expect_error({"--port", "dpdk:"}, "expected dpdk:DEVARGS"); }
+TEST(PortSpec, DpdkIfaceTooLong) {
+  expect_error({"--port", "dpdk:net_tap0,iface=abcdefghijklmnop"}, "iface 'abcdefghijklmnop' is 16 characters");
+}
+
+TEST(PortSpec, DuplicateName) { expect_error({"--port", "tap:vm1", "--port", "tap:vm1"}, "a port named 'vm1' is already"); }
+TEST(PortSpec, DuplicateAcrossKinds) {
+  expect_error({"--port", "tap:vm1", "--port", "dpdk:net_tap0,iface=vm1"}, "'vm1' is already");
+}
+TEST(PortSpec, DuplicateFd) {
+  expect_error({"--port", "tapfd:5,name=a", "--port", "tapfd:5,name=b"}, "fd 5 is already used");
+}
+TEST(PortSpec, DuplicateDpdkDevice) {
+  expect_error({"--port", "dpdk:net_tap0,iface=a", "--port", "dpdk:net_tap0,iface=b"},
+               "DPDK device 'net_tap0' is already configured");
+}
+
+TEST(ConfigFile, SameKeysAsTheCommandLine) {
+  TempFile f(
+      "# a comment\n"
+      "port = tap:vm1   # trailing comment\n"
+      "port = dpdk:net_tap0,iface=vm2\n"
+      "log-level = debug\n"
+      "ctl = /tmp/x.sock\n"
+      "fdb-size = 1024\n"
+      "eal = --no-huge -m 256\n");
+  ParsedArgs a = parse({"--config", f.path()});
+  ASSERT_EQ(a.config.ports.size(), 2u);
+  EXPECT_EQ(a.config.ports[0].name, "vm1");
+  EXPECT_EQ(a.config.log_level, "debug");
+  EXPECT_EQ(a.config.ctl_path, "/tmp/x.sock");
+  EXPECT_EQ(a.config.fdb_size, 1024u);
+  EXPECT_EQ(a.config.eal, "--no-huge -m 256");
+}
+
+TEST(ConfigFile, CommandLineWinsAndPortsAddUp) {
+  TempFile f("port = tap:vm1\nlog-level = debug\n");
+  ParsedArgs a = parse({"--config", f.path(), "--log-level", "warn", "--port", "tap:vm2"});
+  EXPECT_EQ(a.config.log_level, "warn");
+  ASSERT_EQ(a.config.ports.size(), 2u);
+}
+
+TEST(ConfigFile, Unreadable) { expect_error({"--config", "/nonexistent/x.conf"}, "cannot read '/nonexistent/x.conf'"); }
+
+TEST(ConfigFile, UnknownKey) {
+  TempFile f("colour = red\n");
+  expect_error({"--config", f.path()}, "unrecognised option 'colour'");
+}
+
+TEST(ConfigFile, BadPortInFile) {
+  TempFile f("port = tap:abcdefghijklmnopq\n");
+  expect_error({"--config", f.path()}, "at most 15");
+}
+
+TEST(ConfigFile, DuplicatePortAcrossFileAndCommandLine) {
+  TempFile f("port = tap:vm1\n");
+  expect_error({"--config", f.path(), "--port", "tap:vm1"}, "already configured");
+}
+
+}  // namespace
+}  // namespace tapswitch
