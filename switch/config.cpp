@@ -21,9 +21,11 @@ po::options_description switch_options() {
   d.add_options()
     ("port", po::value<std::vector<std::string>>()->composing(),
        "a port, repeatable:\n"
-       "  tap:NAME          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
-       "  tapfd:N[,name=L]  adopt the inherited tun/tap fd N\n"
-       "  dpdk:DEVARGS      any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0")
+       "  tap:NAME[,OPTS]          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
+       "  tapfd:N[,name=L][,OPTS]  adopt the inherited tun/tap fd N\n"
+       "  dpdk:DEVARGS[,mtu=N]     any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0\n"
+       "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
+       "the interface MTU), io=uring|syscall (default --tap-io)")
     ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
        "control socket path (mode 0600)")
     ("log-level", po::value<std::string>()->default_value("info"),
@@ -33,7 +35,10 @@ po::options_description switch_options() {
        "tapswitch adds --lcores and --file-prefix unless given")
     ("memory", po::value<unsigned>()->default_value(512), "DPDK memory in MB for the default EAL arguments")
     ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
-    ("fdb-size", po::value<uint32_t>()->default_value(65536), "FDB capacity in entries");
+    ("fdb-size", po::value<uint32_t>()->default_value(65536), "FDB capacity in entries")
+    ("tap-io", po::value<std::string>()->default_value("uring"),
+       "I/O of raw-fd tap ports without io=: uring (batched; readv/writev where io_uring is "
+       "unavailable) or syscall (one readv/writev per frame)");
   // clang-format on
   return d;
 }
@@ -47,6 +52,11 @@ SwitchConfig to_config(const po::variables_map& vm) {
     for (const auto& s : vm["port"].as<std::vector<std::string>>()) c.ports.push_back(parse_port_spec(s));
   }
   check_unique(c.ports);
+  const std::string tap_io = vm["tap-io"].as<std::string>();
+  if (tap_io != "uring" && tap_io != "syscall") fail("--tap-io: '{}' is not uring or syscall", tap_io);
+  c.tap_io = tap_io == "uring" ? TapIo::uring : TapIo::syscall;
+  for (auto& ps : c.ports)
+    if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
   c.ctl_path = vm["ctl"].as<std::string>();
   if (c.ctl_path.empty()) fail("--ctl: the control socket path is empty");
   c.log_level = vm["log-level"].as<std::string>();

@@ -23,6 +23,7 @@ struct SwitchConfig {
   unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
   uint32_t fdb_size = 65536;        // FDB capacity in entries
+  TapIo tap_io = TapIo::uring;      // raw-fd tap ports' I/O unless a port says io=
   std::string config_file;
 };
 
