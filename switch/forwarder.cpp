@@ -4,6 +4,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <algorithm>
+
 #include "switch/frame.h"
 
 namespace tapswitch {
@@ -15,6 +17,9 @@ const char* to_string(DropReason r) {
     case DropReason::no_dest: return "no_dest";
     case DropReason::tx_full: return "tx_full";
     case DropReason::filtered: return "filtered";
+    case DropReason::oversize: return "oversize";
+    case DropReason::no_mbuf: return "no_mbuf";
+    case DropReason::bad_offload: return "bad_offload";
     case DropReason::count_: break;
   }
   return "?";
@@ -34,6 +39,7 @@ void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   for (const auto& t : ports) {
     batches_[t.id].port = t.port;
     batches_[t.id].queue = t.queue;
+    batches_[t.id].rules = EgressOffload::rules(t.port->tx_offloads());
     flood_.push_back(t.id);
   }
 }
@@ -140,14 +146,71 @@ void Forwarder::send(uint16_t port) noexcept {
   TxBatch& b = batches_[port];
   const uint16_t n = b.n;
   b.n = 0;
+  const uint32_t fast_max = max_frame_len(b.port->mtu(), false);
   uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) bytes += b.pkts[i]->pkt_len;
+  bool work = false;
+  for (uint16_t i = 0; i < n; ++i) {
+    bytes += b.pkts[i]->pkt_len;
+    work |= EgressOffload::needs_work(b.pkts[i], b.rules, fast_max);
+  }
+  if (unlikely(work)) {
+    send_prepared(port, n);
+    return;
+  }
   uint16_t sent = b.port->tx_burst(b.queue, b.pkts, n);
   SwitchPortCounters& oc = counters_.ports[port];
   if (unlikely(sent < n)) {
     for (uint16_t i = sent; i < n; ++i) bytes -= b.pkts[i]->pkt_len;
     oc.drop(DropReason::tx_full, n - sent);
     rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+  }
+  oc.tx_packets.add(sent);
+  oc.tx_bytes.add(bytes);
+}
+
+// The slow path of send(): frames that need segmenting, checksums, a copy, or an MTU check go
+// through the egress offload first; the rest as they are.
+void Forwarder::send_prepared(uint16_t port, uint16_t n) noexcept {
+  TxBatch& b = batches_[port];
+  SwitchPortCounters& oc = counters_.ports[port];
+  const uint32_t mtu = b.port->mtu();
+  const uint32_t fast_max = max_frame_len(mtu, false);
+  const TxOffloads& o = b.port->tx_offloads();
+  rte_mbuf* out[kPreparedMax];
+  unsigned k = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = b.pkts[i];
+    if (EgressOffload::needs_work(m, b.rules, fast_max))
+      k += egress_.prepare(m, o, mtu, out + k, kPreparedMax - k, oc);
+    else
+      out[k++] = m;
+    if (kPreparedMax - k < EgressOffload::kMaxSegments) {
+      transmit(port, out, k);
+      k = 0;
+    }
+  }
+  if (k) transmit(port, out, k);
+}
+
+// Hands frames to the port until it takes no more; drops the rest as tx_full. Lengths are read
+// before a port takes a frame: it may free it at once.
+void Forwarder::transmit(uint16_t port, rte_mbuf** pkts, unsigned n) noexcept {
+  TxBatch& b = batches_[port];
+  SwitchPortCounters& oc = counters_.ports[port];
+  unsigned sent = 0;
+  uint64_t bytes = 0;
+  while (sent < n) {
+    const uint16_t want = static_cast<uint16_t>(std::min<unsigned>(n - sent, kBurst));
+    uint32_t len[kBurst];
+    for (uint16_t i = 0; i < want; ++i) len[i] = pkts[sent + i]->pkt_len;
+    const uint16_t k = b.port->tx_burst(b.queue, pkts + sent, want);
+    for (uint16_t i = 0; i < k; ++i) bytes += len[i];
+    sent += k;
+    if (k < want) break;
+  }
+  if (sent < n) {
+    oc.drop(DropReason::tx_full, n - sent);
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
   }
   oc.tx_packets.add(sent);
   oc.tx_bytes.add(bytes);

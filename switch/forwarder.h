@@ -15,6 +15,10 @@
 // Flooding never copies frame data: the mbuf's reference count is raised once per extra
 // destination and each egress frees its reference after sending.
 //
+// On the way out, a frame with offloads its egress port cannot take (a GSO frame, a partial
+// checksum), or longer than the port's MTU allows, goes through the EgressOffload
+// (switch/egress_offload.h); a batch without such frames costs one flag test per frame.
+//
 // Concurrency: a Forwarder belongs to one worker thread. set_ports() is called by that thread
 // or while it is not running.
 #pragma once
@@ -26,6 +30,7 @@
 #include "fdb/fdb.h"
 #include "ports/port.h"
 #include "switch/counters.h"
+#include "switch/egress_offload.h"
 
 namespace tapswitch {
 
@@ -53,12 +58,17 @@ class Forwarder {
     uint16_t queue = 0;
     uint16_t n = 0;
     bool dirty = false;  // listed in dirty_
+    EgressRules rules;   // which frames need the egress offload for this port
     rte_mbuf* pkts[kBurst];
   };
 
   void flood(uint16_t in, rte_mbuf* m, rte_mbuf** drops, unsigned& n_drops) noexcept;
   void enqueue(uint16_t port, rte_mbuf* m) noexcept;
   void send(uint16_t port) noexcept;
+  void send_prepared(uint16_t port, uint16_t n) noexcept;
+  void transmit(uint16_t port, rte_mbuf** pkts, unsigned n) noexcept;
+
+  static constexpr unsigned kPreparedMax = EgressOffload::kMaxSegments + kBurst;
 
   unsigned worker_;
   Fdb& fdb_;
@@ -67,6 +77,7 @@ class Forwarder {
   std::vector<uint16_t> flood_;          // ids of the active ports
   std::unique_ptr<uint16_t[]> dirty_;    // ports with batched frames
   unsigned n_dirty_ = 0;
+  EgressOffload egress_;                 // what a port cannot do, done in software
 };
 
 }  // namespace tapswitch
