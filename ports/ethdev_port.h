@@ -4,6 +4,12 @@
 // switch's pool, put in promiscuous and all-multicast mode (a switch must see every frame), and
 // started. Destruction stops it and removes the device, so the same devargs can be probed again.
 //
+// MTU: mtu=N sets it through the ethdev API (net_tap and af_packet set the kernel interface's);
+// the port's MTU is then read from the kernel side where there is one, and refresh() follows
+// it. Jumbo frames are received as mbuf chains where the driver can scatter. The port declares
+// no checksum or TSO offloads: tapswitch completes those in software before the frame reaches
+// the driver (switch/egress_offload.h), since net_tap would do them in software too.
+//
 // Concurrency: as for Port; each queue is used by one thread at a time.
 #pragma once
 
@@ -12,6 +18,7 @@
 #include "dpdk/pkt_pool.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
+#include "ports/tun.h"
 
 namespace tapswitch {
 
@@ -26,18 +33,21 @@ class EthdevPort final : public Port {
   LinkState link() const override;
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
+  void refresh() override;
 
   uint16_t port_id() const noexcept { return port_id_; }
 
  private:
   EthdevPort(const PortSpec& spec, uint16_t port_id);
   void setup(const PortSpec& spec, PktPool& pool);
+  unsigned read_mtu() const;
 
   std::string devargs_;
   std::string ifname_;  // iface= from the devargs, if any
   std::string driver_;
   uint16_t port_id_;
   bool started_ = false;
+  mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only
 };
 
 }  // namespace tapswitch

@@ -56,7 +56,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   tx.tso6 = o.tso6();
   tx.uso = o.uso();
   set_tx_offloads(tx);
-  const unsigned mtu = tap_mtu(handle_.fd.get());
+  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
   set_mtu(mtu ? mtu : kDefaultMtu);
   if (spec.io != TapIo::syscall) {  // automatic (not resolved by a config) means uring
     std::string why;
@@ -150,10 +150,10 @@ uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
   return tx_syscall(pkts, n);
 }
 
-LinkState TapPort::link() const { return LinkState{tap_link_up(handle_.fd.get()), 0}; }
+LinkState TapPort::link() const { return LinkState{ifctl_.link_up(handle_.fd.get()), 0}; }
 
 void TapPort::refresh() {
-  const unsigned mtu = tap_mtu(handle_.fd.get());
+  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
   if (mtu && mtu != this->mtu()) {
     spdlog::info("port {}: MTU {} (was {})", name(), mtu, this->mtu());
     set_mtu(mtu);

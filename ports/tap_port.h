@@ -58,6 +58,7 @@ class TapPort final : public Port {
   uint16_t tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept;
 
   TapHandle handle_;
+  mutable TapIfControl ifctl_;         // control thread only
   std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
   // rx side: touched only by the receiving thread.
   alignas(64) TapRxCounters rx_;

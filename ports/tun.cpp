@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,18 +65,6 @@ unsigned setup_offloads(const std::string& spec, int fd, bool offload) {
   if (::ioctl(fd, TUNSETOFFLOAD, 0ul) != 0)
     fail("port '{}': cannot turn offloads off (TUNSETOFFLOAD 0): {}", spec, std::strerror(errno));
   return 0;
-}
-
-// Runs fn(socket, ifname) in the namespace of the interface behind a tap fd.
-bool with_tap_socket(int fd, const std::function<bool(int, const std::string&)>& fn) {
-  std::string name = tap_ifname(fd);
-  if (name.empty()) return false;
-  UniqueFd ns(::ioctl(fd, TUNGETDEVNETNS));
-  if (!ns) return false;
-  return run_in_netns(ns.get(), [&] {
-    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    return s && fn(s.get(), name);
-  });
 }
 
 ifreq ifreq_for(const std::string& name) {
@@ -190,9 +179,28 @@ int find_own_tun_fd(const std::string& ifname) {
   return -1;
 }
 
-bool tap_link_up(int fd) {
+bool TapIfControl::with(int tap_fd, const std::function<bool(int, const std::string&)>& fn) {
+  std::string name = tap_ifname(tap_fd);
+  if (name.empty()) return false;
+  UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
+  struct stat st {};
+  if (!ns || ::fstat(ns.get(), &st) != 0) return false;
+  if (!sock_ || st.st_ino != ns_ino_) {
+    UniqueFd s;
+    bool ok = run_in_netns(ns.get(), [&] {
+      s.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      return static_cast<bool>(s);
+    });
+    if (!ok) return false;
+    sock_ = std::move(s);
+    ns_ino_ = st.st_ino;
+  }
+  return fn(sock_.get(), name);
+}
+
+bool TapIfControl::link_up(int tap_fd) {
   short flags = 0;
-  bool ok = with_tap_socket(fd, [&](int s, const std::string& name) {
+  bool ok = with(tap_fd, [&](int s, const std::string& name) {
     ifreq ifr = ifreq_for(name);
     if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return false;
     flags = ifr.ifr_flags;
@@ -201,9 +209,9 @@ bool tap_link_up(int fd) {
   return ok && (flags & IFF_UP) && (flags & IFF_RUNNING);
 }
 
-unsigned tap_mtu(int fd) {
+unsigned TapIfControl::mtu(int tap_fd) {
   unsigned mtu = 0;
-  with_tap_socket(fd, [&](int s, const std::string& name) {
+  with(tap_fd, [&](int s, const std::string& name) {
     ifreq ifr = ifreq_for(name);
     if (::ioctl(s, SIOCGIFMTU, &ifr) != 0) return false;
     mtu = static_cast<unsigned>(ifr.ifr_mtu);
@@ -212,18 +220,24 @@ unsigned tap_mtu(int fd) {
   return mtu;
 }
 
-void set_tap_mtu(const std::string& spec, int fd, unsigned mtu) {
-  int err = 0;
-  bool ok = with_tap_socket(fd, [&](int s, const std::string& name) {
+int TapIfControl::set_mtu(int tap_fd, unsigned mtu) {
+  int err = ENODEV;
+  with(tap_fd, [&](int s, const std::string& name) {
     ifreq ifr = ifreq_for(name);
     ifr.ifr_mtu = static_cast<int>(mtu);
-    if (::ioctl(s, SIOCSIFMTU, &ifr) == 0) return true;
-    err = errno;
-    return false;
+    err = ::ioctl(s, SIOCSIFMTU, &ifr) == 0 ? 0 : errno;
+    return err == 0;
   });
-  if (!ok)
-    fail("port '{}': cannot set the interface MTU to {}: {}", spec, mtu,
-         err ? std::strerror(err) : "the interface is gone");
+  return err;
+}
+
+bool tap_link_up(int fd) { return TapIfControl().link_up(fd); }
+
+unsigned tap_mtu(int fd) { return TapIfControl().mtu(fd); }
+
+void set_tap_mtu(const std::string& spec, int fd, unsigned mtu) {
+  int err = TapIfControl().set_mtu(fd, mtu);
+  if (err) fail("port '{}': cannot set the interface MTU to {}: {}", spec, mtu, std::strerror(err));
 }
 
 }  // namespace tapswitch

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/unique_fd.h"
@@ -61,10 +62,23 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
 // Throws Error otherwise.
 TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload);
 
-// The MTU of the interface behind a tap fd, looked up in whichever network namespace it lives
-// in now; 0 if it cannot be read. Control plane only (it may start a short thread).
-unsigned tap_mtu(int fd);
-// Sets that MTU. Throws Error naming the spec and the kernel's reason.
+// Interface ioctls (flags, MTU) on the interface behind a tap fd, in whichever network namespace
+// it lives in now. It keeps a socket in that namespace and makes a new one (on a short-lived
+// thread, as setns() needs) only when the interface has moved. Control plane only; one thread
+// at a time.
+class TapIfControl {
+ public:
+  bool link_up(int tap_fd);           // IFF_UP and IFF_RUNNING
+  unsigned mtu(int tap_fd);           // 0 if it cannot be read
+  int set_mtu(int tap_fd, unsigned mtu);  // 0, or the errno of the failure
+
+ private:
+  bool with(int tap_fd, const std::function<bool(int, const std::string&)>& fn);
+  UniqueFd sock_;
+  uint64_t ns_ino_ = 0;  // the namespace sock_ was made in
+};
+
+// Sets the MTU of the interface behind a tap fd. Throws Error naming the spec and the reason.
 void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);
 
 // The current name of the interface behind a tap fd ("" if detached).
@@ -78,5 +92,7 @@ int find_own_tun_fd(const std::string& ifname);
 // IFF_UP and IFF_RUNNING of the interface behind a tap fd, looked up in whichever network
 // namespace the interface lives in now. Control plane only: it may start a short thread.
 bool tap_link_up(int fd);
+// The MTU of that interface, the same way; 0 if it cannot be read.
+unsigned tap_mtu(int fd);
 
 }  // namespace tapswitch

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -46,7 +47,16 @@ int ControlLoop::run() {
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
 
-  while (!got) loop_.run_once(1000);
+  // Ports re-read what may change behind the switch's back (a kernel interface's MTU).
+  auto next_refresh = std::chrono::steady_clock::now();
+  while (!got) {
+    loop_.run_once(1000);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_refresh) {
+      for (const auto& rec : sw_.ports()) rec.port->refresh();
+      next_refresh = now + std::chrono::seconds(1);
+    }
+  }
   ctl_.detach();
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());
