@@ -13,10 +13,11 @@ namespace tapswitch {
 
 namespace {
 
+constexpr unsigned kHelpWidth = 100;
 const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 po::options_description switch_options() {
-  po::options_description d("Switch options (also valid as key = value in a config file)");
+  po::options_description d("Switch options (also valid as key = value in a config file)", kHelpWidth, kHelpWidth - 40);
   // clang-format off
   d.add_options()
     ("port", po::value<std::vector<std::string>>()->composing(),
@@ -67,7 +68,7 @@ SwitchConfig to_config(const po::variables_map& vm) {
 }  // namespace
 
 ParsedArgs parse_args(int argc, const char* const* argv) {
-  po::options_description generic("General options");
+  po::options_description generic("General options", kHelpWidth, kHelpWidth - 40);
   // clang-format off
   generic.add_options()
     ("help,h", "show this help and exit")
@@ -75,7 +76,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     ("config", po::value<std::string>(), "read options from FILE (key = value, # comments)");
   // clang-format on
   po::options_description sw = switch_options();
-  po::options_description all;
+  po::options_description all(kHelpWidth, kHelpWidth - 40);
   all.add(generic).add(sw);
 
   ParsedArgs out;
