@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     CtlServer ctl(cfg.ctl_path);
     EalArgsInput ein;
     ein.user = cfg.eal;
-    ein.workers = 1;
+    ein.workers = cfg.dp.workers;
+    ein.worker_cpus = cfg.dp.cpus;
     ein.allowed_cpus = allowed_cpus();
     ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
     ein.memory_mb = cfg.memory_mb;

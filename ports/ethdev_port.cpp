@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -69,8 +70,19 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot read device info: {}", spec.text, err_text(rc));
   driver_ = info.driver_name ? info.driver_name : "";
 
+  if (spec.queues > info.max_rx_queues || spec.queues > info.max_tx_queues)
+    fail("port '{}': driver {} supports at most {} queues", spec.text, driver_,
+         std::min(info.max_rx_queues, info.max_tx_queues));
+  nq_ = spec.queues;
+
+  // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   rte_eth_conf conf{};
-  rc = rte_eth_dev_configure(port_id_, 1, 1, &conf);
+  conf.intr_conf.rxq = 1;
+  rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  if (rc != 0) {
+    conf.intr_conf.rxq = 0;
+    rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  }
   if (rc != 0) fail("port '{}': cannot configure device: {}", spec.text, err_text(rc));
   uint16_t nrx = clamp_desc(kRxDesc, info.rx_desc_lim);
   uint16_t ntx = clamp_desc(kTxDesc, info.tx_desc_lim);
@@ -78,10 +90,12 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot size queues: {}", spec.text, err_text(rc));
   int socket = rte_eth_dev_socket_id(port_id_);
   if (socket < 0) socket = SOCKET_ID_ANY;
-  rc = rte_eth_rx_queue_setup(port_id_, 0, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
-  if (rc != 0) fail("port '{}': cannot set up rx queue: {}", spec.text, err_text(rc));
-  rc = rte_eth_tx_queue_setup(port_id_, 0, ntx, static_cast<unsigned>(socket), nullptr);
-  if (rc != 0) fail("port '{}': cannot set up tx queue: {}", spec.text, err_text(rc));
+  for (uint16_t q = 0; q < nq_; ++q) {
+    rc = rte_eth_rx_queue_setup(port_id_, q, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
+    if (rc != 0) fail("port '{}': cannot set up rx queue {}: {}", spec.text, q, err_text(rc));
+    rc = rte_eth_tx_queue_setup(port_id_, q, ntx, static_cast<unsigned>(socket), nullptr);
+    if (rc != 0) fail("port '{}': cannot set up tx queue {}: {}", spec.text, q, err_text(rc));
+  }
   rc = rte_eth_dev_start(port_id_);
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
@@ -93,6 +107,13 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   rc = rte_eth_allmulticast_enable(port_id_);
   if (rc != 0 && rc != -ENOTSUP)
     fail("port '{}': cannot enable all-multicast mode: {}", spec.text, err_text(rc));
+
+  intr_fds_.assign(nq_, -1);
+  if (conf.intr_conf.rxq) {
+    for (uint16_t q = 0; q < nq_; ++q) intr_fds_[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);
+  }
+  spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
+                intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
 }
 
 EthdevPort::~EthdevPort() {
@@ -114,6 +135,20 @@ uint16_t EthdevPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
 
 uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   return rte_eth_tx_burst(port_id_, queue, pkts, n);
+}
+
+int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
+  return queue < intr_fds_.size() ? intr_fds_[queue] : -1;
+}
+
+bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
+  // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
+  int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
+  return rc == 0 || rc == -ENOTSUP;
+}
+
+void EthdevPort::rx_notify_disarm(uint16_t queue) noexcept {
+  rte_eth_dev_rx_intr_disable(port_id_, queue);
 }
 
 LinkState EthdevPort::link() const {
@@ -148,6 +183,7 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["devargs"] = devargs_;
   out["driver"] = driver_;
   out["port_id"] = port_id_;
+  out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
 }

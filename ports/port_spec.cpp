@@ -70,6 +70,14 @@ void parse_opts(PortSpec& ps, const std::vector<std::string>& parts,
   }
 }
 
+uint16_t parse_queues(const std::string& spec, const std::string& v) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxQueues)
+    fail("port '{}': queues='{}' must be a number from 1 to {}", spec, v, kMaxQueues);
+  return static_cast<uint16_t>(n);
+}
+
 }  // namespace
 
 PortSpec parse_port_spec(const std::string& text) {
@@ -105,10 +113,17 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::dpdk;
     if (rest.empty() || parts[0].empty())
       fail("port '{}': expected dpdk:DEVARGS, e.g. dpdk:net_tap0,iface=vm1", text);
-    ps.devargs = rest;
     ps.name = parts[0];
+    const bool vhost = parts[0].rfind("net_vhost", 0) == 0 || parts[0].rfind("eth_vhost", 0) == 0;
+    ps.devargs = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) {
-      if (parts[i].rfind("iface=", 0) == 0) {
+      if (parts[i].rfind("queues=", 0) == 0) {
+        ps.queues = parse_queues(text, parts[i].substr(7));
+        if (!vhost) continue;
+      }
+      ps.devargs += "," + parts[i];
+      // net_vhost's iface= is a socket path, not a kernel interface.
+      if (!vhost && parts[i].rfind("iface=", 0) == 0) {
         ps.ifname = parts[i].substr(6);
         check_ifname(text, "iface", ps.ifname);
         ps.name = ps.ifname;

@@ -32,6 +32,8 @@ class TapPort final : public Port {
   LinkState link() const override;
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
+  // The tap fd itself polls readable when a frame waits; nothing to arm.
+  int rx_notify_fd(uint16_t) const noexcept override { return fd(); }
 
   int fd() const noexcept { return handle_.fd.get(); }
   TapOrigin origin() const noexcept { return handle_.origin; }

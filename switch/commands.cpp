@@ -35,6 +35,7 @@ Commands::Commands(Switch& sw) {
                               }});
   add_port_commands(commands_, sw);
   add_fdb_commands(commands_, sw);
+  add_stats_commands(commands_, sw);
 }
 
 CtlReply Commands::dispatch(const CtlRequest& req) const {

@@ -42,6 +42,7 @@ class Commands {
 // Registration, one function per area (commands_*.cpp).
 void add_port_commands(std::vector<Command>& out, Switch& sw);
 void add_fdb_commands(std::vector<Command>& out, Switch& sw);
+void add_stats_commands(std::vector<Command>& out, Switch& sw);
 
 // Shared formatting helpers.
 std::string format_mac(const uint8_t mac[6]);

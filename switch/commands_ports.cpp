@@ -57,8 +57,8 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   CommandOutput out;
   out.data = nlohmann::json::array();
   TextTable t({"NAME", "KIND", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
-  for (const auto& rec : sw.ports()) {
-    nlohmann::json j = port_json(sw, rec);
+  for (const PortRecord* rec : sw.ports()) {
+    nlohmann::json j = port_json(sw, *rec);
     t.row({j["name"], j["kind"], j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
            std::to_string(j["rx_bytes"].get<uint64_t>()), std::to_string(j["tx_packets"].get<uint64_t>()),
            std::to_string(j["tx_bytes"].get<uint64_t>()), std::to_string(j["dropped"].get<uint64_t>())});

@@ -36,6 +36,7 @@ po::options_description switch_options() {
     ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
     ("fdb-size", po::value<uint32_t>()->default_value(65536), "FDB capacity in entries");
   // clang-format on
+  d.add(dataplane_options(kHelpWidth, kHelpWidth - 40));
   return d;
 }
 
@@ -62,6 +63,7 @@ SwitchConfig to_config(const po::variables_map& vm) {
   c.fdb_size = vm["fdb-size"].as<uint32_t>();
   if (c.fdb_size < 16) fail("--fdb-size: {} is too small; give at least 16", c.fdb_size);
   if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
+  c.dp = read_dataplane(vm);
   return c;
 }
 

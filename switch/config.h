@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ports/port_spec.h"
+#include "switch/config_dataplane.h"
 
 namespace tapswitch {
 
@@ -24,6 +25,7 @@ struct SwitchConfig {
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
   uint32_t fdb_size = 65536;        // FDB capacity in entries
   std::string config_file;
+  DataplaneConfig dp;               // workers, CPUs, rx-queue placement, polling
 };
 
 struct ParsedArgs {

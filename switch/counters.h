@@ -56,8 +56,14 @@ struct SwitchPortTotals {
 
 struct alignas(64) WorkerCounters {
   Counter iterations;
-  Counter rx_bursts;   // polls that returned frames
+  Counter rx_bursts;    // polls that returned frames
   Counter rx_frames;
+  Counter busy_cycles;  // TSC cycles in loop iterations that moved frames
+  Counter idle_cycles;  // TSC cycles in iterations that found nothing (sleep not included)
+  Counter sleeps;       // times the worker went to sleep (adaptive polling)
+  Counter sleep_ns;     // time spent asleep
+  Counter drained;      // frames this worker sent for other workers (tx rings)
+  Counter copies;       // frame data copies made by the switch; flooding never copies
   std::array<SwitchPortCounters, kMaxPorts> ports;
 };
 

@@ -3,8 +3,10 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "switch/frame.h"
+#include "switch/wakeup.h"
 
 namespace tapswitch {
 
@@ -34,6 +36,8 @@ void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   for (const auto& t : ports) {
     batches_[t.id].port = t.port;
     batches_[t.id].queue = t.queue;
+    batches_[t.id].ring = t.ring;
+    batches_[t.id].owner = t.owner;
     flood_.push_back(t.id);
   }
 }
@@ -140,17 +144,38 @@ void Forwarder::send(uint16_t port) noexcept {
   TxBatch& b = batches_[port];
   const uint16_t n = b.n;
   b.n = 0;
+  if (b.ring) {
+    // The owner of the tx queue sends them and counts them; what does not fit is ours to drop.
+    unsigned k = rte_ring_sp_enqueue_burst(b.ring, reinterpret_cast<void* const*>(b.pkts), n, nullptr);
+    if (k) b.owner->poke();
+    if (unlikely(k < n)) {
+      counters_.ports[port].drop(DropReason::tx_full, n - k);
+      rte_pktmbuf_free_bulk(b.pkts + k, n - k);
+    }
+    return;
+  }
+  transmit(port, b.port, b.queue, b.pkts, n);
+}
+
+void Forwarder::transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) bytes += b.pkts[i]->pkt_len;
-  uint16_t sent = b.port->tx_burst(b.queue, b.pkts, n);
+  for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+  uint16_t sent = p->tx_burst(queue, pkts, n);
   SwitchPortCounters& oc = counters_.ports[port];
   if (unlikely(sent < n)) {
-    for (uint16_t i = sent; i < n; ++i) bytes -= b.pkts[i]->pkt_len;
+    for (uint16_t i = sent; i < n; ++i) bytes -= pkts[i]->pkt_len;
     oc.drop(DropReason::tx_full, n - sent);
-    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
   }
   oc.tx_packets.add(sent);
   oc.tx_bytes.add(bytes);
+}
+
+unsigned Forwarder::drain(const TxDrain& d) noexcept {
+  rte_mbuf* pkts[kBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(d.ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n) transmit(d.id, d.port, d.queue, pkts, static_cast<uint16_t>(n));
+  return n;
 }
 
 void Forwarder::flush() noexcept {

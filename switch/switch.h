@@ -1,24 +1,33 @@
 // Switch: the assembled data plane. It owns the mbuf pool, the FDB, the ports and the workers.
 //
 // Life cycle (all on the control thread):
-//   Switch(config)  creates the pool and the FDB and opens every port; on any failure it throws
-//                   Error and whatever was opened is closed again (taps it created disappear).
-//   start()         gives every rx queue to a worker and launches the workers.
+//   Switch(config)  creates the pool, the FDB and the workers and opens every port; on any
+//                   failure it throws Error and whatever was opened is closed again (taps it
+//                   created disappear).
+//   start()         launches the workers.
+//   add_port(), remove_port()
+//                   change the port set while the workers run: a new plan goes to every worker
+//                   (switch/worker_plan.h) and the other ports never stop forwarding.
 //   stop()          stops the workers; they send what they had batched.
 //   ~Switch()       stops, closes the ports (returning their mbufs), frees the FDB and pool.
 //
-// Port ids are dense indexes into ports(); the FDB stores them.
+// Port ids index slots; the FDB stores them. A removed port's id is not reused while the FDB
+// may still name it.
 #pragma once
 
-#include <atomic>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dpdk/pkt_pool.h"
+#include "dpdk/ring.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
 #include "switch/config.h"
 #include "switch/counters.h"
+#include "switch/rxq_assign.h"
 #include "switch/worker.h"
 
 namespace tapswitch {
@@ -39,25 +48,38 @@ class Switch {
   void start();
   void stop();
 
+  // Opens the port and starts forwarding to and from it. Throws Error (and changes nothing)
+  // if the spec is bad, a duplicate, or the port cannot open.
+  const PortRecord& add_port(const PortSpec& spec);
+  // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
+  void remove_port(const std::string& name);
+
   Fdb& fdb() noexcept { return *fdb_; }
   const PktPool& pool() const noexcept { return *pool_; }
-  const std::vector<PortRecord>& ports() const noexcept { return ports_; }
+  std::vector<const PortRecord*> ports() const;
   const PortRecord* port(uint16_t id) const noexcept;
+  const PortRecord* find_port(const std::string& name) const noexcept;
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
+  const RxPlacement& rx_placement() const noexcept { return placement_; }
+  PollMode poll_mode() const noexcept { return config_.dp.poll; }
   // The switch's own counters for one port, summed over the workers.
   SwitchPortTotals totals(uint16_t id) const;
 
  private:
   static unsigned pool_size(const SwitchConfig& config);
+  uint16_t free_id() const;
+  void replan(bool strict_pins = false);
 
   SwitchConfig config_;
-  std::atomic<bool> stop_{false};
   bool running_ = false;
-  // Declaration order is destruction order in reverse: workers, then ports (which hand their
-  // mbufs back), then the FDB and the pool.
+  // Declaration order is destruction order in reverse: workers, rings, then ports (which hand
+  // their mbufs back), then the FDB and the pool.
   std::unique_ptr<PktPool> pool_;
   std::unique_ptr<Fdb> fdb_;
-  std::vector<PortRecord> ports_;
+  std::vector<std::unique_ptr<PortRecord>> slots_;  // index: port id; null: free
+  uint16_t next_id_ = 0;                            // ids are handed out in order
+  RxPlacement placement_;
+  std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
