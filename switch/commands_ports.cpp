@@ -1,6 +1,8 @@
 // show ports
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
+#include "ports/port_spec.h"
 #include "switch/commands.h"
 #include "switch/switch.h"
 #include "switch/text_table.h"
@@ -68,11 +70,33 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   return out;
 }
 
+CommandOutput port_add(Switch& sw, const std::vector<std::string>& args) {
+  if (args.size() != 1) fail("usage: port add SPEC (e.g. port add tap:vm4)");
+  const PortRecord& rec = sw.add_port(parse_port_spec(args[0]));
+  CommandOutput out;
+  out.data = port_json(sw, rec);
+  out.text = fmt::format("port {} added as id {}\n", rec.port->name(), rec.id);
+  return out;
+}
+
+CommandOutput port_del(Switch& sw, const std::vector<std::string>& args) {
+  if (args.size() != 1) fail("usage: port del NAME");
+  sw.remove_port(args[0]);
+  CommandOutput out;
+  out.data = {{"removed", args[0]}};
+  out.text = fmt::format("port {} removed\n", args[0]);
+  return out;
+}
+
 }  // namespace
 
 void add_port_commands(std::vector<Command>& out, Switch& sw) {
   out.push_back({{"show", "ports"}, "", "ports with kind, state and counters (drops by reason with -j)",
                  [&sw](const std::vector<std::string>& a) { return show_ports(sw, a); }});
+  out.push_back({{"port", "add"}, "SPEC", "add a port while running (same SPEC as --port)",
+                 [&sw](const std::vector<std::string>& a) { return port_add(sw, a); }});
+  out.push_back({{"port", "del"}, "NAME", "remove a port while running; the others keep forwarding",
+                 [&sw](const std::vector<std::string>& a) { return port_del(sw, a); }});
 }
 
 }  // namespace tapswitch
