@@ -45,8 +45,15 @@ int ControlLoop::run() {
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
+  CaptureManager& captures = sw_.capture_manager();
+  ctl_.on_close([&captures](uint64_t client) { captures.client_closed(client); });
 
-  while (!got) loop_.run_once(1000);
+  while (!got) {
+    // Captures are written out every few milliseconds while they run.
+    loop_.run_once(captures.active() ? 5 : 1000);
+    if (captures.active()) captures.poll();
+  }
+  ctl_.on_close(nullptr);
   ctl_.detach();
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());

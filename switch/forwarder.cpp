@@ -160,6 +160,10 @@ void Forwarder::send(uint16_t port) noexcept {
 void Forwarder::transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+  if (capture_) {
+    if (CaptureSession* cs = capture_->tx(port)) [[unlikely]]
+      cs->offer(pkts, n, CaptureDir::tx);
+  }
   uint16_t sent = p->tx_burst(queue, pkts, n);
   SwitchPortCounters& oc = counters_.ports[port];
   if (unlikely(sent < n)) {

@@ -47,8 +47,11 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   fc.capacity = config.fdb_size;
   fc.workers = config.dp.workers;
   fdb_ = std::make_unique<Fdb>(fc);
-  for (unsigned w = 0; w < config.dp.workers; ++w)
+  for (unsigned w = 0; w < config.dp.workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll));
+    workers_.back()->set_capture(&captures_);
+  }
+  capman_ = std::make_unique<CaptureManager>(*this);
 
   slots_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
@@ -61,6 +64,7 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
 }
 
 Switch::~Switch() {
+  capman_.reset();
   stop();
   // Workers are stopped: empty the plans so no one names a port, then close the ports.
   for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>());
@@ -119,6 +123,7 @@ void Switch::remove_port(const std::string& name) {
   const PortRecord* rec = find_port(name);
   if (!rec) fail("there is no port named '{}'", name);
   const uint16_t id = rec->id;
+  captures_.clear(id);
   std::unique_ptr<PortRecord> gone = std::move(slots_[id]);
   replan();  // no worker names the port once this returns
   spdlog::info("port {} removed", gone->port->name());
@@ -167,6 +172,10 @@ void Switch::replan(bool strict_pins) {
   // Every worker runs the new plan: rings only the old plans used can go.
   for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
   rings_ = std::move(rings);
+}
+
+void Switch::sync_workers() {
+  for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>(w->plan()));
 }
 
 std::vector<const PortRecord*> Switch::ports() const {

@@ -25,6 +25,8 @@
 #include "dpdk/ring.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_manager.h"
+#include "switch/capture_table.h"
 #include "switch/config.h"
 #include "switch/counters.h"
 #include "switch/rxq_assign.h"
@@ -62,6 +64,10 @@ class Switch {
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
   const RxPlacement& rx_placement() const noexcept { return placement_; }
   PollMode poll_mode() const noexcept { return config_.dp.poll; }
+  CaptureTable& captures() noexcept { return captures_; }
+  CaptureManager& capture_manager() noexcept { return *capman_; }
+  // Returns once every running worker has passed a housekeeping point.
+  void sync_workers();
   // The switch's own counters for one port, summed over the workers.
   SwitchPortTotals totals(uint16_t id) const;
 
@@ -81,6 +87,8 @@ class Switch {
   RxPlacement placement_;
   std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;
+  CaptureTable captures_;
+  std::unique_ptr<CaptureManager> capman_;
 };
 
 }  // namespace tapswitch

@@ -161,6 +161,10 @@ void Worker::run() noexcept {
       ++bursts;
       frames += n;
       work += n;
+      if (capture_) {
+        if (CaptureSession* cs = capture_->rx(rx.id)) [[unlikely]]
+          cs->offer(pkts, n, CaptureDir::rx);
+      }
       forwarder_.process(rx.id, pkts, n);
     }
     forwarder_.flush();

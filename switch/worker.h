@@ -25,6 +25,7 @@
 #include "base/unique_fd.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_table.h"
 #include "switch/config_dataplane.h"
 #include "switch/counters.h"
 #include "switch/forwarder.h"
@@ -45,6 +46,12 @@ class Worker {
   // Makes `plan` the worker's plan and returns once the worker uses it (at once if the worker
   // is not running). Returns the previous plan.
   std::unique_ptr<WorkerPlan> publish(std::unique_ptr<WorkerPlan> plan);
+
+  // Frames of captured ports are offered to their session (control thread, before launch).
+  void set_capture(const CaptureTable* t) noexcept {
+    capture_ = t;
+    forwarder_.set_capture(t);
+  }
 
   unsigned index() const noexcept { return index_; }
   unsigned lcore() const noexcept { return lcore_; }
@@ -75,6 +82,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   uint64_t generation_ = 0;
   bool launched_ = false;
+  const CaptureTable* capture_ = nullptr;
   // Worker-thread state.
   const WorkerPlan* cur_ = nullptr;
   bool can_notify_ = true;  // every rx queue of the plan has a notification fd
