@@ -44,10 +44,12 @@ int ControlLoop::run() {
   });
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
+  loop_.add(fdb.timer_fd(), EPOLLIN, [&](uint32_t) { fdb.on_timer(); });  // aging
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
 
   while (!got) loop_.run_once(1000);
   ctl_.detach();
+  loop_.remove(fdb.timer_fd());
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());
   return got;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "fdb/fdb_static.h"
 #include "ports/port_factory.h"
 
 namespace tapswitch {
@@ -31,6 +32,9 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   FdbConfig fc;
   fc.capacity = config.fdb_size;
   fc.workers = 1;
+  fc.aging = config.fdb_aging;
+  fc.port_limit = config.fdb_port_limit;
+  fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
 
   for (const PortSpec& spec : config.ports) {
@@ -39,6 +43,12 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
     spdlog::info("port {} ({}) added as id {}", port->name(), spec.text, id);
     ports_.push_back(PortRecord{id, spec, std::move(port)});
   }
+
+  add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
+    for (const auto& rec : ports_)
+      if (rec.port->name() == name) return rec.id;
+    return -1;
+  });
 
   workers_.push_back(std::make_unique<Worker>(0, lcores[0], *fdb_, stop_));
 }

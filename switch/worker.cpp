@@ -12,6 +12,7 @@ namespace tapswitch {
 Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, const std::atomic<bool>& stop)
     : index_(index),
       lcore_(lcore),
+      fdb_(fdb),
       stop_(stop),
       counters_(std::make_unique<WorkerCounters>()),
       forwarder_(index, fdb, *counters_) {}
@@ -38,6 +39,7 @@ void Worker::run() noexcept {
   WorkerCounters& wc = *counters_;
   rte_mbuf* pkts[kBurst];
   uint64_t iterations = 0, bursts = 0, frames = 0;
+  fdb_.reader_online(index_);
   for (;;) {
     for (const RxAssignment& rx : rx_) {
       uint16_t n = rx.port->rx_burst(rx.queue, pkts, kBurst);
@@ -52,10 +54,12 @@ void Worker::run() noexcept {
       wc.rx_bursts.add(bursts);
       wc.rx_frames.add(frames);
       bursts = frames = 0;
+      fdb_.quiescent(index_);
       if (stop_.load(std::memory_order_acquire)) break;
     }
   }
   forwarder_.flush();
+  fdb_.reader_offline(index_);
   spdlog::debug("worker {} stopped", index_);
 }
 

@@ -1,7 +1,8 @@
 // Worker: one forwarding thread on its own EAL lcore.
 //
 // The loop: poll each assigned rx queue for a burst, switch it, send the batches; every
-// kHousekeepEvery iterations, check the stop flag.
+// kHousekeepEvery iterations, report FDB quiescence and check the stop flag. The worker is an
+// FDB reader (QSBR) from the start of its loop to its end.
 //
 // Concurrency contract:
 //  - assign_rx() and set_tx() are called on the control thread before launch().
@@ -53,6 +54,7 @@ class Worker {
 
   unsigned index_;
   unsigned lcore_;
+  Fdb& fdb_;
   const std::atomic<bool>& stop_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
