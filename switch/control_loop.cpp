@@ -44,6 +44,7 @@ int ControlLoop::run() {
   });
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
+  loop_.add(fdb.timer_fd(), EPOLLIN, [&](uint32_t) { fdb.on_timer(); });  // aging
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
   CaptureManager& captures = sw_.capture_manager();
   ctl_.on_close([&captures](uint64_t client) { captures.client_closed(client); });
@@ -55,6 +56,7 @@ int ControlLoop::run() {
   }
   ctl_.on_close(nullptr);
   ctl_.detach();
+  loop_.remove(fdb.timer_fd());
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());
   return got;

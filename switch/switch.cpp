@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "fdb/fdb_static.h"
 #include "ports/port_factory.h"
 
 namespace tapswitch {
@@ -46,6 +47,9 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   FdbConfig fc;
   fc.capacity = config.fdb_size;
   fc.workers = config.dp.workers;
+  fc.aging = config.fdb_aging;
+  fc.port_limit = config.fdb_port_limit;
+  fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
   for (unsigned w = 0; w < config.dp.workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll));
@@ -54,12 +58,17 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   capman_ = std::make_unique<CaptureManager>(*this);
 
   slots_.resize(kMaxPorts);
+  baseline_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
     auto port = open_port(spec, *pool_);
-    const uint16_t id = next_id_++;
+    const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     spdlog::info("port {} ({}) added as id {}", port->name(), spec.text, id);
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
   }
+  add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
+    const PortRecord* r = find_port(name);
+    return r ? r->id : -1;
+  });
   replan(true);  // checks --rxq-affinity against the ports
 }
 
@@ -96,8 +105,10 @@ void Switch::stop() {
 }
 
 uint16_t Switch::free_id() const {
-  if (next_id_ < kMaxPorts) return next_id_;
-  fail("no free port id: {} ports were added in this run (at most {})", kMaxPorts, kMaxPorts);
+  // Lowest free id: a removed port's id is reusable, its FDB entries are gone (Fdb::remove_port).
+  for (uint16_t id = 0; id < kMaxPorts; ++id)
+    if (!slots_[id]) return id;
+  fail("no free port id: {} ports exist (at most {})", kMaxPorts, kMaxPorts);
 }
 
 const PortRecord& Switch::add_port(const PortSpec& spec) {
@@ -106,8 +117,9 @@ const PortRecord& Switch::add_port(const PortSpec& spec) {
   check_unique(specs);
   const uint16_t id = free_id();
   auto port = open_port(spec, *pool_);
+  baseline_[id] = {};
+  baseline_[id] = totals(id);  // what a former holder of the id counted
   slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
-  ++next_id_;
   try {
     replan();
   } catch (...) {
@@ -126,7 +138,8 @@ void Switch::remove_port(const std::string& name) {
   captures_.clear(id);
   std::unique_ptr<PortRecord> gone = std::move(slots_[id]);
   replan();  // no worker names the port once this returns
-  spdlog::info("port {} removed", gone->port->name());
+  const unsigned flushed = fdb_->remove_port(id);
+  spdlog::info("port {} removed ({} FDB entries flushed)", gone->port->name(), flushed);
   gone.reset();
 }
 
@@ -198,7 +211,10 @@ const PortRecord* Switch::find_port(const std::string& name) const noexcept {
 SwitchPortTotals Switch::totals(uint16_t id) const {
   SwitchPortTotals t;
   for (const auto& w : workers_) t.add(w->counters().ports[id]);
+  t.subtract(baseline_[id]);
   return t;
 }
+
+size_t Switch::forget_port(uint16_t id) { return fdb_->flush_port(id); }
 
 }  // namespace tapswitch

@@ -11,8 +11,8 @@
 //   stop()          stops the workers; they send what they had batched.
 //   ~Switch()       stops, closes the ports (returning their mbufs), frees the FDB and pool.
 //
-// Port ids index slots; the FDB stores them. A removed port's id is not reused while the FDB
-// may still name it.
+// Port ids index slots; the FDB stores them. A removed port's id is reused only after its FDB
+// entries are gone and no worker can still act on a lookup that named it (Fdb::remove_port).
 #pragma once
 
 #include <map>
@@ -55,6 +55,8 @@ class Switch {
   const PortRecord& add_port(const PortSpec& spec);
   // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
   void remove_port(const std::string& name);
+  // Flushes the port's learned FDB entries; returns how many.
+  size_t forget_port(uint16_t id);
 
   Fdb& fdb() noexcept { return *fdb_; }
   const PktPool& pool() const noexcept { return *pool_; }
@@ -83,7 +85,7 @@ class Switch {
   std::unique_ptr<PktPool> pool_;
   std::unique_ptr<Fdb> fdb_;
   std::vector<std::unique_ptr<PortRecord>> slots_;  // index: port id; null: free
-  uint16_t next_id_ = 0;                            // ids are handed out in order
+  std::vector<SwitchPortTotals> baseline_;          // per id: counted before the port took it
   RxPlacement placement_;
   std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -8,6 +8,9 @@
 // its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
 // that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
 //
+// The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
+// housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
+//
 // Concurrency contract:
 //  - The constructor, publish(), launch(), stop_and_wait() and the accessors run on the control
 //    thread.
@@ -72,6 +75,7 @@ class Worker {
   unsigned index_;
   unsigned lcore_;
   PollMode poll_;
+  Fdb& fdb_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
   WakeUp wake_;
