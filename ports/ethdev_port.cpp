@@ -160,6 +160,7 @@ LinkState EthdevPort::link() const {
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
     if (fd >= 0) s.up = tap_link_up(fd);
+    s.gone = fd < 0;  // no tun fd of ours is attached to it any more: the interface was deleted
   }
   return s;
 }

@@ -12,6 +12,9 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "switch/link_monitor.h"
+
+#include <chrono>
 
 namespace tapswitch {
 
@@ -49,10 +52,17 @@ int ControlLoop::run() {
   CaptureManager& captures = sw_.capture_manager();
   ctl_.on_close([&captures](uint64_t client) { captures.client_closed(client); });
 
+  LinkMonitor links(sw_);
+  auto last_tick = std::chrono::steady_clock::now();
   while (!got) {
     // Captures are written out every few milliseconds while they run.
-    loop_.run_once(captures.active() ? 5 : 1000);
+    loop_.run_once(captures.active() ? 5 : 250);
     if (captures.active()) captures.poll();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= std::chrono::seconds(1)) {
+      last_tick = now;
+      links.tick();
+    }
   }
   ctl_.on_close(nullptr);
   ctl_.detach();

@@ -143,10 +143,27 @@ void Switch::remove_port(const std::string& name) {
   gone.reset();
 }
 
+void Switch::detach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || rec->detached) return;
+  captures_.clear(id);
+  rec->detached = true;
+  replan();
+}
+
+void Switch::reattach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || !rec->detached) return;
+  auto port = open_port(rec->spec, *pool_);
+  rec->port = std::move(port);  // the old one closes here; no worker names it
+  rec->detached = false;
+  replan();
+}
+
 void Switch::replan(bool strict_pins) {
   std::vector<PortQueues> pq;
   for (const PortRecord* r : ports())
-    pq.push_back({r->id, r->port->name(), r->port->rx_queues(), r->port->tx_queues(), r->port->tx_mt_safe()});
+    if (!r->detached) pq.push_back({r->id, r->port->name(), r->port->rx_queues(), r->port->tx_queues(), r->port->tx_mt_safe()});
   // At start every pin must name a configured port; later, a pin applies to a port of that
   // name when it is added.
   std::vector<RxPin> pins;

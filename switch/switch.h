@@ -38,6 +38,7 @@ struct PortRecord {
   uint16_t id;
   PortSpec spec;
   std::unique_ptr<Port> port;
+  bool detached = false;  // its interface was deleted: listed, but out of every worker's plan
 };
 
 class Switch {
@@ -55,6 +56,11 @@ class Switch {
   const PortRecord& add_port(const PortSpec& spec);
   // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
   void remove_port(const std::string& name);
+  // Interface churn (switch/link_monitor.h): take a port whose interface vanished out of the
+  // data path, and later open it again from its spec (same id). reattach_port throws Error
+  // if it cannot open yet.
+  void detach_port(uint16_t id);
+  void reattach_port(uint16_t id);
   // Flushes the port's learned FDB entries; returns how many.
   size_t forget_port(uint16_t id);
 
