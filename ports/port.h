@@ -46,8 +46,8 @@ struct PortStats {
 
 struct LinkState {
   bool up = false;
-  bool gone = false;        // the interface behind the port no longer exists (deleted)
   uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
+  bool gone = false;        // the interface behind the port no longer exists (deleted)
 };
 
 class Port {
