@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,10 @@ uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
   if (lim.nb_align > 1) n = static_cast<uint16_t>((n + lim.nb_align - 1) / lim.nb_align * lim.nb_align);
   return n;
 }
+
+// Drivers known to give each rx queue an interrupt fd. Asking one that has none makes DPDK log
+// an error, so others are not asked; their idle workers back off with short sleeps instead.
+bool rx_intr_capable(const std::string& driver) { return driver == "net_tap"; }
 
 }  // namespace
 
@@ -83,6 +88,12 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot read device info: {}", spec.text, err_text(rc));
   driver_ = info.driver_name ? info.driver_name : "";
 
+  if (spec.queues > info.max_rx_queues || spec.queues > info.max_tx_queues)
+    fail("port '{}': driver {} supports at most {} queues", spec.text, driver_,
+         std::min(info.max_rx_queues, info.max_tx_queues));
+  nq_ = spec.queues;
+
+  // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   rte_eth_conf conf{};
   // Frames longer than one mbuf (jumbo MTU) are received as chains where the driver can.
   const uint32_t room = pool.data_room() - RTE_PKTMBUF_HEADROOM;
@@ -91,7 +102,12 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
       (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
     conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-  rc = rte_eth_dev_configure(port_id_, 1, 1, &conf);
+  conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
+  rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  if (rc != 0) {
+    conf.intr_conf.rxq = 0;
+    rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  }
   if (rc != 0) fail("port '{}': cannot configure device: {}", spec.text, err_text(rc));
   if (spec.mtu) {
     rc = rte_eth_dev_set_mtu(port_id_, static_cast<uint16_t>(spec.mtu));
@@ -106,10 +122,12 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot size queues: {}", spec.text, err_text(rc));
   int socket = rte_eth_dev_socket_id(port_id_);
   if (socket < 0) socket = SOCKET_ID_ANY;
-  rc = rte_eth_rx_queue_setup(port_id_, 0, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
-  if (rc != 0) fail("port '{}': cannot set up rx queue: {}", spec.text, err_text(rc));
-  rc = rte_eth_tx_queue_setup(port_id_, 0, ntx, static_cast<unsigned>(socket), nullptr);
-  if (rc != 0) fail("port '{}': cannot set up tx queue: {}", spec.text, err_text(rc));
+  for (uint16_t q = 0; q < nq_; ++q) {
+    rc = rte_eth_rx_queue_setup(port_id_, q, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
+    if (rc != 0) fail("port '{}': cannot set up rx queue {}: {}", spec.text, q, err_text(rc));
+    rc = rte_eth_tx_queue_setup(port_id_, q, ntx, static_cast<unsigned>(socket), nullptr);
+    if (rc != 0) fail("port '{}': cannot set up tx queue {}: {}", spec.text, q, err_text(rc));
+  }
   rc = rte_eth_dev_start(port_id_);
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
@@ -121,6 +139,13 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   rc = rte_eth_allmulticast_enable(port_id_);
   if (rc != 0 && rc != -ENOTSUP)
     fail("port '{}': cannot enable all-multicast mode: {}", spec.text, err_text(rc));
+
+  intr_fds_.assign(nq_, -1);
+  if (conf.intr_conf.rxq && rx_intr_capable(driver_)) {
+    for (uint16_t q = 0; q < nq_; ++q) intr_fds_[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);
+  }
+  spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
+                intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
   set_mtu(read_mtu());
 }
 
@@ -165,6 +190,20 @@ uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
   return rte_eth_tx_burst(port_id_, queue, pkts, n);
 }
 
+int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
+  return queue < intr_fds_.size() ? intr_fds_[queue] : -1;
+}
+
+bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
+  // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
+  int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
+  return rc == 0 || rc == -ENOTSUP;
+}
+
+void EthdevPort::rx_notify_disarm(uint16_t queue) noexcept {
+  rte_eth_dev_rx_intr_disable(port_id_, queue);
+}
+
 LinkState EthdevPort::link() const {
   rte_eth_link l{};
   if (rte_eth_link_get_nowait(port_id_, &l) != 0) return {};
@@ -174,6 +213,7 @@ LinkState EthdevPort::link() const {
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
     if (fd >= 0) s.up = ifctl_.link_up(fd);
+    s.gone = fd < 0;  // no tun fd of ours is attached to it any more: the interface was deleted
   }
   return s;
 }
@@ -198,6 +238,7 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["driver"] = driver_;
   out["port_id"] = port_id_;
   out["mtu"] = mtu();
+  out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
 }

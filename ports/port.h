@@ -70,6 +70,7 @@ constexpr uint32_t max_frame_len(uint32_t mtu, bool tagged) noexcept {
 struct LinkState {
   bool up = false;
   uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
+  bool gone = false;        // the interface behind the port no longer exists (deleted)
 };
 
 class Port {
@@ -96,6 +97,16 @@ class Port {
   virtual uint16_t rx_queues() const noexcept { return 1; }
   virtual uint16_t tx_queues() const noexcept { return 1; }
   virtual bool tx_mt_safe() const noexcept { return false; }
+
+  // --- adaptive polling (called by the worker that owns rx queue q) ---
+  // An fd that polls readable (EPOLLIN) while rx queue q may have frames, once rx_notify_arm(q)
+  // returned true; -1 if the port cannot notify (the worker then backs off with short sleeps).
+  // The fd belongs to the port and stays valid for the port's life.
+  virtual int rx_notify_fd(uint16_t /*queue*/) const noexcept { return -1; }
+  // Arms the notification before the worker sleeps; false if it could not be armed.
+  virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
+  // Disarms it after the worker woke up.
+  virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
 
   const std::string& name() const noexcept { return name_; }
   PortKind kind() const noexcept { return kind_; }

@@ -104,6 +104,14 @@ void parse_tap_opts(PortSpec& ps) {
   }
 }
 
+uint16_t parse_queues(const std::string& spec, const std::string& v) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxQueues)
+    fail("port '{}': queues='{}' must be a number from 1 to {}", spec, v, kMaxQueues);
+  return static_cast<uint16_t>(n);
+}
+
 }  // namespace
 
 PortSpec parse_port_spec(const std::string& text) {
@@ -120,8 +128,12 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::tap;
     check_ifname(text, "interface name", parts[0]);
     ps.name = ps.ifname = parts[0];
-    parse_opts(ps, parts, {"offload", "mtu", "io"});
+    parse_opts(ps, parts, {"offload", "mtu", "io", "recreate"});
     parse_tap_opts(ps);
+    if (const std::string* r = ps.opt("recreate")) {
+      if (*r != "on" && *r != "off") fail("port '{}': recreate='{}' must be on or off", text, *r);
+      ps.recreate = *r == "on";
+    }
   } else if (kind == "tapfd") {
     ps.kind = PortKind::tapfd;
     const std::string& n = parts[0];
@@ -141,16 +153,22 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::dpdk;
     if (rest.empty() || parts[0].empty())
       fail("port '{}': expected dpdk:DEVARGS, e.g. dpdk:net_tap0,iface=vm1", text);
-    ps.devargs = parts[0];
     ps.name = parts[0];
+    const bool vhost = parts[0].rfind("net_vhost", 0) == 0 || parts[0].rfind("eth_vhost", 0) == 0;
+    ps.devargs = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) {
       if (parts[i].rfind("mtu=", 0) == 0) {  // tapswitch's, not the driver's
         if (ps.mtu) fail("port '{}': option 'mtu' given twice", text);
         ps.mtu = parse_mtu(text, parts[i].substr(4));
         continue;
       }
+      if (parts[i].rfind("queues=", 0) == 0) {
+        ps.queues = parse_queues(text, parts[i].substr(7));
+        if (!vhost) continue;
+      }
       ps.devargs += "," + parts[i];
-      if (parts[i].rfind("iface=", 0) == 0) {
+      // net_vhost's iface= is a socket path, not a kernel interface.
+      if (!vhost && parts[i].rfind("iface=", 0) == 0) {
         ps.ifname = parts[i].substr(6);
         check_ifname(text, "iface", ps.ifname);
         ps.name = ps.ifname;

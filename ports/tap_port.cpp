@@ -89,6 +89,7 @@ uint16_t TapPort::rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
     if (!rx_frames_.arm(rx_slot_)) break;
     ssize_t r = ::readv(fd, rx_slot_.iov, static_cast<int>(rx_slot_.iovcnt));
     if (r <= 0) {
+      if (r < 0 && errno == EBADFD) detached_ = true;  // the interface was deleted: one error, then quiet
       if (r < 0 && errno != EAGAIN && errno != EINTR) rx_.errors.add();
       break;
     }
@@ -99,9 +100,12 @@ uint16_t TapPort::rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
 }
 
 uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
+  if (detached_) [[unlikely]]
+    return 0;
   uint16_t got;
   if (uring_ && likely(!uring_->rx_failed())) {
     got = uring_->rx(rx_frames_, mtu(), pkts, n);
+    if (unlikely(uring_->rx_detached())) detached_ = true;
     if (unlikely(uring_->rx_failed()))
       note_no_uring(name(), std::string("receive ring: ") + std::strerror(uring_->rx_error()));
   } else {
@@ -150,7 +154,12 @@ uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
   return tx_syscall(pkts, n);
 }
 
-LinkState TapPort::link() const { return LinkState{ifctl_.link_up(handle_.fd.get()), 0}; }
+LinkState TapPort::link() const {
+  LinkState s;
+  s.gone = tap_ifname(handle_.fd.get()).empty();  // the tun file is detached once the interface is deleted
+  s.up = !s.gone && ifctl_.link_up(handle_.fd.get());
+  return s;
+}
 
 void TapPort::refresh() {
   const unsigned mtu = ifctl_.mtu(handle_.fd.get());

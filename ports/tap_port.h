@@ -45,6 +45,10 @@ class TapPort final : public Port {
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
   void refresh() override;
+  // The tap fd itself polls readable when a frame waits (armed io_uring reads wait on it too,
+  // and run only when the worker asks); nothing to arm.
+  int rx_notify_fd(uint16_t) const noexcept override { return fd(); }
+  bool rx_notify_arm(uint16_t) noexcept override { return !detached_; }
 
   int fd() const noexcept { return handle_.fd.get(); }
   TapOrigin origin() const noexcept { return handle_.origin; }
@@ -62,6 +66,7 @@ class TapPort final : public Port {
   std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
   // rx side: touched only by the receiving thread.
   alignas(64) TapRxCounters rx_;
+  bool detached_ = false;  // a read said EBADFD: the interface is gone
   TapRxFrames rx_frames_;
   RxSlot rx_slot_;  // the syscall path's one read
   // tx side

@@ -120,6 +120,10 @@ uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16
       if (m) pkts[got++] = m;
     } else if (res == -ECANCELED) {
       continue;  // only at teardown
+    } else if (res == -EBADFD) {
+      frames.count_error();
+      rx_detached_ = true;
+      continue;
     } else if (res != -EAGAIN && res != -EINTR) {
       frames.count_error();
     }

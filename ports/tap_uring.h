@@ -52,6 +52,8 @@ class TapUring {
   uint16_t tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounters& c) noexcept;
 
   bool rx_failed() const noexcept { return rx_failed_; }
+  // A read said EBADFD: the interface was deleted. Its slot is not re-armed.
+  bool rx_detached() const noexcept { return rx_detached_; }
   // Why rx failed, for the log.
   int rx_error() const noexcept { return rx_error_; }
   unsigned tx_in_flight() const noexcept { return kTxDepth - tx_free_n_; }
@@ -72,7 +74,7 @@ class TapUring {
   int fd_;
   // rx side
   io_uring rx_ring_{};
-  bool rx_ring_ok_ = false, rx_started_ = false, rx_failed_ = false;
+  bool rx_ring_ok_ = false, rx_started_ = false, rx_failed_ = false, rx_detached_ = false;
   int rx_error_ = 0;
   std::array<RxSlot, kRxDepth> rx_slots_{};
   std::array<uint8_t, kRxDepth> rx_idle_{};  // slots without buffers (pool was empty)

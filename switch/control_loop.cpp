@@ -13,6 +13,8 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "switch/link_monitor.h"
+
 
 namespace tapswitch {
 
@@ -45,19 +47,28 @@ int ControlLoop::run() {
   });
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
+  loop_.add(fdb.timer_fd(), EPOLLIN, [&](uint32_t) { fdb.on_timer(); });  // aging
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
+  CaptureManager& captures = sw_.capture_manager();
+  ctl_.on_close([&captures](uint64_t client) { captures.client_closed(client); });
 
-  // Ports re-read what may change behind the switch's back (a kernel interface's MTU).
-  auto next_refresh = std::chrono::steady_clock::now();
+  LinkMonitor links(sw_);
+  auto last_tick = std::chrono::steady_clock::now();
   while (!got) {
-    loop_.run_once(1000);
+    // Captures are written out every few milliseconds while they run.
+    loop_.run_once(captures.active() ? 5 : 250);
+    if (captures.active()) captures.poll();
     const auto now = std::chrono::steady_clock::now();
-    if (now >= next_refresh) {
-      for (const auto& rec : sw_.ports()) rec.port->refresh();
-      next_refresh = now + std::chrono::seconds(1);
+    if (now - last_tick >= std::chrono::seconds(1)) {
+      last_tick = now;
+      links.tick();
+      // Ports re-read what may change behind the switch's back (a kernel interface's MTU).
+      for (const PortRecord* rec : sw_.ports()) rec->port->refresh();
     }
   }
+  ctl_.on_close(nullptr);
   ctl_.detach();
+  loop_.remove(fdb.timer_fd());
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());
   return got;

@@ -51,6 +51,14 @@ struct SwitchPortTotals {
     flooded += c.flooded.get();
     for (unsigned i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
   }
+  void subtract(const SwitchPortTotals& b) noexcept {
+    rx_packets -= b.rx_packets;
+    rx_bytes -= b.rx_bytes;
+    tx_packets -= b.tx_packets;
+    tx_bytes -= b.tx_bytes;
+    flooded -= b.flooded;
+    for (unsigned i = 0; i < kDropReasons; ++i) drops[i] -= b.drops[i];
+  }
   uint64_t dropped() const noexcept {
     uint64_t s = 0;
     for (auto d : drops) s += d;
@@ -60,8 +68,14 @@ struct SwitchPortTotals {
 
 struct alignas(64) WorkerCounters {
   Counter iterations;
-  Counter rx_bursts;   // polls that returned frames
+  Counter rx_bursts;    // polls that returned frames
   Counter rx_frames;
+  Counter busy_cycles;  // TSC cycles in loop iterations that moved frames
+  Counter idle_cycles;  // TSC cycles in iterations that found nothing (sleep not included)
+  Counter sleeps;       // times the worker went to sleep (adaptive polling)
+  Counter sleep_ns;     // time spent asleep
+  Counter drained;      // frames this worker sent for other workers (tx rings)
+  Counter copies;       // frame data copies made by the switch; flooding never copies
   std::array<SwitchPortCounters, kMaxPorts> ports;
 };
 

@@ -40,6 +40,35 @@ void ensure_parent(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// recv() that also collects file descriptors passed with SCM_RIGHTS (at most a few are kept;
+// extra ones are closed).
+ssize_t recv_with_fds(int fd, char* buf, size_t len, std::vector<UniqueFd>& fds) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * 4)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof passed);
+      UniqueFd u(passed);
+      if (fds.size() < 4) fds.push_back(std::move(u));
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 CtlServer::CtlServer(std::string path) : path_(std::move(path)) {
   sockaddr_un addr = make_addr(path_);
   ensure_parent(path_);
@@ -94,6 +123,7 @@ void CtlServer::on_accept() {
     }
     auto c = std::make_unique<Client>();
     c->fd.reset(fd);
+    c->id = next_client_++;
     clients_[fd] = std::move(c);
     loop_->add(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t ev) { on_client(fd, ev); });
   }
@@ -108,7 +138,7 @@ void CtlServer::on_client(int fd, uint32_t events) {
   if (!c.close_after_write && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
     char buf[8192];
     for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      ssize_t n = recv_with_fds(fd, buf, sizeof buf, c.passed);
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
         size_t nl;
@@ -147,6 +177,13 @@ void CtlServer::handle_line(Client& c, const std::string& line) {
     if (!req.is_object() || !req.contains("argv") || !req["argv"].is_array())
       throw Error("malformed request: expected {\"argv\": [...]}");
     CtlRequest r;
+    r.client = c.id;
+    UniqueFd passed;
+    if (!c.passed.empty()) {
+      passed = std::move(c.passed.front());
+      c.passed.erase(c.passed.begin());
+      r.fd = passed.get();
+    }
     for (const auto& a : req["argv"]) {
       if (!a.is_string()) throw Error("malformed request: argv must hold strings");
       r.argv.push_back(a.get<std::string>());
@@ -193,7 +230,11 @@ void CtlServer::flush(Client& c) {
 
 void CtlServer::drop(int fd) {
   loop_->remove(fd);
-  clients_.erase(fd);
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  const uint64_t id = it->second->id;
+  clients_.erase(it);
+  if (on_close_) on_close_(id);
 }
 
 }  // namespace tapswitch

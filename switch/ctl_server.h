@@ -5,7 +5,8 @@
 //   reply    {"ok": true, "data": ...}   when json was requested
 //            {"ok": true, "text": "..."} otherwise
 //            {"ok": false, "error": "..."}
-// A client may send several requests on one connection. A request line longer than
+// A client may send several requests on one connection, and may pass one file descriptor
+// with a request (SCM_RIGHTS), e.g. the file a capture writes to. A request line longer than
 // kMaxRequest, invalid JSON or an unknown command gets an error reply; an oversized one also
 // closes the connection. Nothing a client sends can crash or block the daemon: sockets are
 // non-blocking and replies are queued until the client reads them.
@@ -29,6 +30,9 @@ namespace tapswitch {
 struct CtlRequest {
   std::vector<std::string> argv;
   bool json = false;
+  int fd = -1;          // a file descriptor the client passed (SCM_RIGHTS) with this request;
+                        // valid during the handler only: dup() it to keep it
+  uint64_t client = 0;  // identifies the connection, for state that ends when it closes
 };
 
 struct CtlReply {
@@ -59,6 +63,8 @@ class CtlServer {
   CtlServer& operator=(const CtlServer&) = delete;
 
   void attach(EventLoop& loop, Handler handler);
+  // Called with CtlRequest::client when that connection closes.
+  void on_close(std::function<void(uint64_t client)> fn) { on_close_ = std::move(fn); }
   // Closes every client and stops listening on the loop (the socket stays bound).
   void detach();
   const std::string& path() const { return path_; }
@@ -66,6 +72,8 @@ class CtlServer {
  private:
   struct Client {
     UniqueFd fd;
+    uint64_t id = 0;
+    std::vector<UniqueFd> passed;  // fds received, for the next request
     std::string in, out;
     bool close_after_write = false;
   };
@@ -81,6 +89,8 @@ class CtlServer {
   EventLoop* loop_ = nullptr;
   Handler handler_;
   std::map<int, std::unique_ptr<Client>> clients_;
+  std::function<void(uint64_t)> on_close_;
+  uint64_t next_client_ = 1;
 };
 
 }  // namespace tapswitch

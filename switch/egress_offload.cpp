@@ -28,7 +28,7 @@ bool is_tagged(const rte_mbuf* m) noexcept {
 
 }  // namespace
 
-EgressOffload::EgressOffload() {
+EgressOffload::EgressOffload(Counter& copies) : copies_(copies) {
   static std::atomic<unsigned> next{0};
   const std::string name = "gso-ind" + std::to_string(next.fetch_add(1));
   indirect_ = rte_pktmbuf_pool_create(name.c_str(), kIndirectMbufs, 64, 0, 0, rte_socket_id());
@@ -55,6 +55,7 @@ unsigned EgressOffload::pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, S
   if (unlikely(!o.multi_seg && m->nb_segs > 1)) {
     rte_mbuf* lin = soft_linearize(m);
     if (!lin) return drop(m, DropReason::no_mbuf, c);
+    copies_.add();
     rte_pktmbuf_free(m);
     m = lin;
   }
@@ -67,6 +68,7 @@ unsigned EgressOffload::complete_checksum(rte_mbuf* m, const TxOffloads& o, rte_
   if (!first_segment_private(m)) {  // shared with another egress: change a copy
     rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
     if (!copy) return drop(m, DropReason::no_mbuf, c);
+    copies_.add();
     copy->ol_flags = m->ol_flags;
     copy->tx_offload = m->tx_offload;
     rte_pktmbuf_free(m);
@@ -89,13 +91,15 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     if (m->pkt_len <= limit && m->pkt_len <= seg_frame) return complete_checksum(m, o, out, c);
     if (!tcp && seg_frame > limit) return drop(m, DropReason::oversize, c);
     unsigned k = 0;
-    switch (soft_segment(m, std::min(seg_frame, limit), indirect_, out, cap, &k)) {
+    bool copied = false;
+    switch (soft_segment(m, std::min(seg_frame, limit), indirect_, out, cap, &k, &copied)) {
       case SegmentResult::ok: break;
       case SegmentResult::no_mbuf: return drop(m, DropReason::no_mbuf, c);
       case SegmentResult::too_many: return drop(m, DropReason::oversize, c);
       case SegmentResult::bad: return drop(m, DropReason::bad_offload, c);
     }
     rte_pktmbuf_free(m);
+    if (copied) copies_.add(k);
     if (unlikely(!o.multi_seg)) {
       unsigned kept = 0;
       for (unsigned i = 0; i < k; ++i) kept += pass(out[i], o, out + kept, c);

@@ -11,7 +11,8 @@
 //   longer than the MTU allows                                 -> dropped (oversize)
 //   partial checksum, port cannot complete it                  -> completed in software
 //   chained mbuf, port takes only single segments              -> copied into one mbuf
-// A frame shared with other egress ports (flooded) is copied before it is changed. Nothing is
+// A frame shared with other egress ports (flooded) is copied before it is changed, and is never
+// handed to librte_gso (which changes its input's flags while it works). Nothing is
 // truncated, and every drop is counted on the egress port by reason: oversize, no_mbuf (a pool
 // ran dry), bad_offload (offload fields that do not match the frame).
 //
@@ -39,7 +40,9 @@ class EgressOffload {
   // Most frames one prepare() may produce: a 64 KB GSO frame cut for an MTU of about 300.
   static constexpr unsigned kMaxSegments = 256;
 
-  EgressOffload();  // throws Error if its pool cannot be created
+  // `copies` counts frames whose data it copies (the worker's WorkerCounters::copies). Throws
+  // Error if its pool cannot be created.
+  explicit EgressOffload(Counter& copies);
   ~EgressOffload();
   EgressOffload(const EgressOffload&) = delete;
   EgressOffload& operator=(const EgressOffload&) = delete;
@@ -62,6 +65,7 @@ class EgressOffload {
   unsigned pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept;
 
   rte_mempool* indirect_ = nullptr;
+  Counter& copies_;
 };
 
 }  // namespace tapswitch

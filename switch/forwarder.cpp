@@ -3,10 +3,12 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 
 #include "switch/frame.h"
+#include "switch/wakeup.h"
 
 namespace tapswitch {
 
@@ -30,7 +32,8 @@ Forwarder::Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters)
       fdb_(fdb),
       counters_(counters),
       batches_(new TxBatch[kMaxPorts]),
-      dirty_(new uint16_t[kMaxPorts]) {}
+      dirty_(new uint16_t[kMaxPorts]),
+      egress_(counters.copies) {}
 
 void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   flush();
@@ -39,7 +42,8 @@ void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   for (const auto& t : ports) {
     batches_[t.id].port = t.port;
     batches_[t.id].queue = t.queue;
-    batches_[t.id].rules = EgressOffload::rules(t.port->tx_offloads());
+    batches_[t.id].ring = t.ring;
+    batches_[t.id].owner = t.owner;
     flood_.push_back(t.id);
   }
 }
@@ -75,16 +79,19 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
   if (k) fdb_.lookup_bulk(keys, 2 * k, res);
 
   const uint32_t now = Fdb::now();
-  uint64_t hits = 0, misses = 0;
+  uint64_t hits = 0, misses = 0, conflicts = 0;
   bool asked = false;
   FdbKey last_asked{~0ull};
   for (unsigned j = 0; j < k; ++j) {
     rte_mbuf* m = frames[j];
-    // Learning: a new source, a moved one, or one not refreshed for a second.
+    // Learning: a new source, a moved one, or one not refreshed for a second. A static entry
+    // is never relearned; its MAC arriving on another port is counted (anti-spoofing).
     if (cls[j].src_learnable) {
       const FdbEntry& s = res[2 * j + 1];
       const FdbKey& sk = keys[2 * j + 1];
-      bool want = s.port != in ? !(s.flags & kFdbStatic) : now - s.last_seen >= 1;
+      const bool fixed = s.flags & kFdbStatic;
+      conflicts += fixed && s.port != in;
+      bool want = !fixed && (s.port != in || now - s.last_seen >= 1);
       if (unlikely(want) && !(sk == last_asked)) {
         fdb_.request_learn(worker_, sk, in);
         last_asked = sk;
@@ -115,7 +122,7 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     }
   }
   if (asked) fdb_.kick(worker_);
-  if (hits | misses) fdb_.count_lookups(worker_, hits, misses);
+  if (hits | misses | conflicts) fdb_.count_lookups(worker_, hits, misses, conflicts);
   if (n_drops) rte_pktmbuf_free_bulk(drops, n_drops);
 }
 
@@ -146,74 +153,85 @@ void Forwarder::send(uint16_t port) noexcept {
   TxBatch& b = batches_[port];
   const uint16_t n = b.n;
   b.n = 0;
-  const uint32_t fast_max = max_frame_len(b.port->mtu(), false);
-  uint64_t bytes = 0;
-  bool work = false;
-  for (uint16_t i = 0; i < n; ++i) {
-    bytes += b.pkts[i]->pkt_len;
-    work |= EgressOffload::needs_work(b.pkts[i], b.rules, fast_max);
-  }
-  if (unlikely(work)) {
-    send_prepared(port, n);
+  if (b.ring) {
+    // The owner of the tx queue sends them and counts them; what does not fit is ours to drop.
+    unsigned k = rte_ring_sp_enqueue_burst(b.ring, reinterpret_cast<void* const*>(b.pkts), n, nullptr);
+    if (k) b.owner->poke();
+    if (unlikely(k < n)) {
+      counters_.ports[port].drop(DropReason::tx_full, n - k);
+      rte_pktmbuf_free_bulk(b.pkts + k, n - k);
+    }
     return;
   }
-  uint16_t sent = b.port->tx_burst(b.queue, b.pkts, n);
-  SwitchPortCounters& oc = counters_.ports[port];
-  if (unlikely(sent < n)) {
-    for (uint16_t i = sent; i < n; ++i) bytes -= b.pkts[i]->pkt_len;
-    oc.drop(DropReason::tx_full, n - sent);
-    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
-  }
-  oc.tx_packets.add(sent);
-  oc.tx_bytes.add(bytes);
+  transmit(port, b.port, b.queue, b.pkts, n);
 }
 
-// The slow path of send(): frames that need segmenting, checksums, a copy, or an MTU check go
-// through the egress offload first; the rest as they are.
-void Forwarder::send_prepared(uint16_t port, uint16_t n) noexcept {
-  TxBatch& b = batches_[port];
+void Forwarder::transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  const EgressRules rules = EgressOffload::rules(p->tx_offloads());
+  const uint32_t fast_max = max_frame_len(p->mtu(), false);
+  bool work = false;
+  for (uint16_t i = 0; i < n; ++i) work |= EgressOffload::needs_work(pkts[i], rules, fast_max);
+  if (unlikely(work))
+    transmit_prepared(port, p, queue, pkts, n, rules);
+  else
+    send_burst(port, p, queue, pkts, n);
+}
+
+// The slow path of transmit(): frames that need segmenting, checksums, a copy, or an MTU check
+// go through the egress offload first; the rest as they are.
+void Forwarder::transmit_prepared(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                                  const EgressRules& rules) noexcept {
   SwitchPortCounters& oc = counters_.ports[port];
-  const uint32_t mtu = b.port->mtu();
+  const uint32_t mtu = p->mtu();
   const uint32_t fast_max = max_frame_len(mtu, false);
-  const TxOffloads& o = b.port->tx_offloads();
+  const TxOffloads& o = p->tx_offloads();
   rte_mbuf* out[kPreparedMax];
   unsigned k = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = b.pkts[i];
-    if (EgressOffload::needs_work(m, b.rules, fast_max))
+    rte_mbuf* m = pkts[i];
+    if (EgressOffload::needs_work(m, rules, fast_max))
       k += egress_.prepare(m, o, mtu, out + k, kPreparedMax - k, oc);
     else
       out[k++] = m;
     if (kPreparedMax - k < EgressOffload::kMaxSegments) {
-      transmit(port, out, k);
+      send_burst(port, p, queue, out, k);
       k = 0;
     }
   }
-  if (k) transmit(port, out, k);
+  if (k) send_burst(port, p, queue, out, k);
 }
 
-// Hands frames to the port until it takes no more; drops the rest as tx_full. Lengths are read
-// before a port takes a frame: it may free it at once.
-void Forwarder::transmit(uint16_t port, rte_mbuf** pkts, unsigned n) noexcept {
-  TxBatch& b = batches_[port];
+// Hands frames to the port a burst at a time until it takes less than a burst; drops the rest
+// as tx_full. Lengths are read before the port takes a frame: it may free it at once.
+void Forwarder::send_burst(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, unsigned n) noexcept {
   SwitchPortCounters& oc = counters_.ports[port];
+  CaptureSession* cs = capture_ ? capture_->tx(port) : nullptr;
   unsigned sent = 0;
   uint64_t bytes = 0;
   while (sent < n) {
     const uint16_t want = static_cast<uint16_t>(std::min<unsigned>(n - sent, kBurst));
     uint32_t len[kBurst];
     for (uint16_t i = 0; i < want; ++i) len[i] = pkts[sent + i]->pkt_len;
-    const uint16_t k = b.port->tx_burst(b.queue, pkts + sent, want);
+    if (cs) [[unlikely]]
+      cs->offer(pkts + sent, want, CaptureDir::tx);
+    const uint16_t k = p->tx_burst(queue, pkts + sent, want);
     for (uint16_t i = 0; i < k; ++i) bytes += len[i];
     sent += k;
     if (k < want) break;
   }
-  if (sent < n) {
+  if (unlikely(sent < n)) {
     oc.drop(DropReason::tx_full, n - sent);
     rte_pktmbuf_free_bulk(pkts + sent, n - sent);
   }
   oc.tx_packets.add(sent);
   oc.tx_bytes.add(bytes);
+}
+
+unsigned Forwarder::drain(const TxDrain& d) noexcept {
+  rte_mbuf* pkts[kBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(d.ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n) transmit(d.id, d.port, d.queue, pkts, static_cast<uint16_t>(n));
+  return n;
 }
 
 void Forwarder::flush() noexcept {

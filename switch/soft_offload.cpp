@@ -124,7 +124,7 @@ SegmentResult segment_gso(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect
   ctx.gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
   ctx.gso_size = static_cast<uint16_t>(frame_len);
   const int k = rte_gso_segment(m, &ctx, out, static_cast<uint16_t>(cap));
-  m->ol_flags = ol;  // librte_gso clears TCP_SEG; m may still be on its way to other ports
+  m->ol_flags = ol;  // librte_gso cleared TCP_SEG of our private m
   if (k == -ENOMEM) return SegmentResult::no_mbuf;
   if (k <= 0) return SegmentResult::bad;
   const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
@@ -230,8 +230,9 @@ bool soft_l4_checksum(rte_mbuf* m) noexcept {
 }
 
 SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect, rte_mbuf** out,
-                           unsigned cap, unsigned* n_out) noexcept {
+                           unsigned cap, unsigned* n_out, bool* copied) noexcept {
   *n_out = 0;
+  *copied = false;
   const uint64_t ol = m->ol_flags;
   const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
   if (hdrs >= frame_len || hdrs > m->data_len || hdrs > kMaxHeaders || m->pkt_len <= hdrs ||
@@ -240,8 +241,9 @@ SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirec
   const uint32_t seg_payload = frame_len - hdrs;
   const unsigned nseg = (m->pkt_len - hdrs + seg_payload - 1) / seg_payload;
   if (nseg > cap) return SegmentResult::too_many;
-  if ((ol & RTE_MBUF_F_TX_TCP_SEG) && (ol & RTE_MBUF_F_TX_IPV4))
+  if ((ol & RTE_MBUF_F_TX_TCP_SEG) && (ol & RTE_MBUF_F_TX_IPV4) && first_segment_private(m))
     return segment_gso(m, frame_len, indirect, out, cap, n_out);
+  *copied = true;
   SegmentResult r = segment_copy(m, frame_len, out, nseg);
   if (r == SegmentResult::ok) *n_out = nseg;
   return r;

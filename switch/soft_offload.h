@@ -3,8 +3,8 @@
 //
 // TCP over IPv4 is segmented by DPDK's librte_gso (zero-copy: each segment is a copy of the
 // headers chained to an indirect mbuf over the payload). librte_gso in DPDK 22.11 knows neither
-// TCP over IPv6 nor UDP segmentation in the USO sense (it only fragments IPv4), so those are cut
-// here by copying each segment's payload. Either way every segment leaves with complete IPv4
+// TCP over IPv6 nor UDP segmentation in the USO sense (it only fragments IPv4), so those, and
+// frames shared with other egress ports, are cut here by copying each segment's payload. Either way every segment leaves with complete IPv4
 // header and L4 checksums, computed from scratch with DPDK's checksum helpers, and no offload
 // flags.
 //
@@ -31,11 +31,13 @@ bool first_segment_private(const rte_mbuf* m) noexcept;
 enum class SegmentResult : uint8_t { ok, no_mbuf, too_many, bad };
 
 // Cuts GSO frame m into frames of at most `frame_len` bytes each (headers included; the L4
-// payload per segment is frame_len minus the headers, at most tso_segsz for UDP), stored in
-// out[0..*n_out). m itself is left unchanged and still owned by the caller. `indirect` is the
-// pool for the zero-copy payload references; header copies come from m's own pool.
+// payload per segment is frame_len minus the headers), stored in out[0..*n_out). m itself is
+// left unchanged (librte_gso is given only frames no other thread can see, as it changes flags
+// of its input while it works) and still owned by the caller. `indirect` is the pool for the
+// zero-copy payload references; header copies come from m's own pool. *copied tells whether the
+// payload was copied (the segmenter of this file) rather than referenced (librte_gso).
 SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect, rte_mbuf** out,
-                           unsigned cap, unsigned* n_out) noexcept;
+                           unsigned cap, unsigned* n_out, bool* copied) noexcept;
 
 // A copy of m in one segment (for ports without multi-segment transmit), or nullptr if its pool
 // is empty or the frame does not fit one of its mbufs.

@@ -76,7 +76,8 @@ class EgressTest : public ::testing::Test {
     EXPECT_EQ(payload, std::vector<uint8_t>(orig.begin() + hdrs, orig.end()));
   }
 
-  EgressOffload egress_;
+  Counter copies_;
+  EgressOffload egress_{copies_};
   SwitchPortCounters counters_;
   rte_mbuf* out_[EgressOffload::kMaxSegments];
   unsigned n_ = 0;
