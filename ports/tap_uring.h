@@ -32,6 +32,7 @@ namespace tapswitch {
 
 struct TapTxCounters {
   Counter packets, bytes, errors;
+  Counter last_error;  // errno of the latest failed write, for `show ports`
 };
 
 class TapUring {
