@@ -18,9 +18,12 @@ namespace tapswitch {
 
 namespace {
 
-// 64 KB buffers per port: enough for every read in flight plus a few bursts on their way out.
-constexpr unsigned kBigBuffers = 64;
-constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + 96;
+// 64 KB buffers per port (about 64 KB of DPDK memory each): every read in flight, plus a burst and
+// a half on its way out. When they are all out, the port stops reading (counted in rx_nombuf)
+// and the kernel keeps the frames queued until some come back.
+constexpr unsigned kBigInFlight = 48;
+constexpr unsigned kBigBuffers = 1 + kBigInFlight;
+constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + kBigInFlight;
 
 std::string big_pool_name() {
   static std::atomic<unsigned> next{0};
