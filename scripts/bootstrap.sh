@@ -22,7 +22,7 @@ fi
 packages="g++ meson ninja-build pkg-config
   libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps"
+  iproute2 iputils-ping python3 procps tshark"
 
 missing=""
 for p in $packages; do
