@@ -7,7 +7,7 @@ import re
 from .. import netns, proc
 from .base import System
 
-KIND_LABEL = {"tap": "tapswitch tap:", "net_tap": "tapswitch net_tap"}
+KIND_LABEL = {"tap": "tapswitch (tap)", "net_tap": "tapswitch (net_tap)"}
 
 
 def has_option(binary, option):
