@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 
-from . import machine, netns, plots, report, scaling, workloads
+from . import machine, micro, netns, plots, report, scaling, workloads
 from .settings import BENCH_DIR, Settings
 from .stats import Results
 from .systems import all_systems
@@ -15,6 +15,7 @@ from .systems.ovs import log_problems
 
 CORE = ("tcp", "rate", "ping", "idle")
 STUDIES = ("ports", "fdb", "workers")
+OTHER = ("micro",)
 
 
 def parse(argv):
@@ -29,9 +30,10 @@ def parse(argv):
     p.add_argument("--tapswitch", help="the tapswitch binary to measure (default build/apps/tapswitch)")
     p.add_argument("--tapswitchctl", help="its control tool (default: next to the binary)")
     p.add_argument("--ntfwd", help="the ntfwd peer (default build/bench/peers/ntfwd)")
+    p.add_argument("--switch-bench", help="the switching-core microbenchmark (default build/bench/switch_bench)")
     p.add_argument("--systems", help="comma-separated system keys (default: all available): "
                    + ",".join(x.key for x in all_systems()))
-    p.add_argument("--skip", default="", help="comma-separated parts to leave out: " + ",".join(CORE + STUDIES))
+    p.add_argument("--skip", default="", help="comma-separated parts to leave out: " + ",".join(CORE + STUDIES + OTHER))
     p.add_argument("--switch-cpu", type=int, help="the forwarder's CPU (default 1)")
     p.add_argument("--gen-cpu", type=int, help="the generators' CPU (default 0)")
     p.add_argument("--bridge-rps", action="store_true",
@@ -44,7 +46,7 @@ def make_settings(a):
     s = Settings.quick_mode() if a.quick else Settings()
     if a.runs:
         s.runs = a.runs
-    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "switch_cpu", "gen_cpu"):
+    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "switch_bench", "switch_cpu", "gen_cpu"):
         if getattr(a, attr) is not None:
             setattr(s, attr, os.path.abspath(getattr(a, attr)) if isinstance(getattr(a, attr), str)
                     else getattr(a, attr))
@@ -155,6 +157,7 @@ def run_suite(s):
             if name not in s.skip:
                 print(f"-- scaling: {name}", flush=True)
                 getattr(scaling, name)(systems, s, results, log, run)
+    meta["micro"] = micro.run(s, results) if "micro" not in s.skip else None
     meta["duration_s"] = round(time.monotonic() - started)
     meta["load_end"] = os.getloadavg()
     plots.draw(s, meta, results)

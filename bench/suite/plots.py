@@ -27,7 +27,7 @@ def bars(d, name, title, metrics, systems, labels, summary):
     metrics = [m for m in metrics if any(("core", m, None, k) in summary for k in systems)]
     if not metrics:
         return
-    dat = os.path.join(d, name.replace(".png", ".dat"))
+    dat = os.path.join(d, "plot-data", name.replace(".png", ".dat"))
     with open(dat, "w") as f:
         for m in metrics:
             row = [q(METRICS[m][0])]
@@ -49,7 +49,7 @@ def lines(d, study, systems, labels, summary):
     if not rows or not steps:
         return
     name = f"scaling_{study}"
-    dat = os.path.join(d, name + ".dat")
+    dat = os.path.join(d, "plot-data", name + ".dat")
     with open(dat, "w") as f:
         for p in steps:
             row = [str(p)]
@@ -70,12 +70,13 @@ def draw(s, meta, results):
         results.notes.append("no plots: gnuplot is not installed (apt-get install gnuplot-nox)")
         return
     summary = results.summarize()
+    os.makedirs(os.path.join(s.out_dir, "plot-data"), exist_ok=True)
     systems = list(meta["systems"])
     labels = {k: v["label"] for k, v in meta["systems"].items()}
     scripts = [bars(s.out_dir, n, t, m, systems, labels, summary) for n, (t, m) in BAR_GROUPS.items()]
     scripts += [lines(s.out_dir, study, systems, labels, summary) for study in STUDIES]
     for i, script in enumerate(x for x in scripts if x):
-        path = os.path.join(s.out_dir, f"plot{i}.gp")
+        path = os.path.join(s.out_dir, "plot-data", f"plot{i}.gp")
         with open(path, "w") as f:
             f.write(script)
         r = proc.run(["gnuplot", path], check=False)

@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+from . import micro
 from .stats import METRICS, STUDIES
 
 REFERENCE = "bridge"
@@ -93,9 +94,11 @@ def markdown(s, meta, results, summary):
         for k in rows:
             out.append(f"| {labels[k]} | " + " | ".join(cell(summary, (study, metric, p, k)) for p in steps) + " |")
         if study == "fdb":
-            out += ["", "Learned MACs actually reached (first run): " + "; ".join(
+            out += ["", "Learned MACs actually reached (first run; the Linux bridge's counts above 100000 are "
+                    "estimated from its FDB slab cache): " + "; ".join(
                 f"{labels[x.system]} {x.param}: {x.extra.get('learned')}" for x in results.samples
                 if x.study == "fdb" and x.run == 1)]
+    out += micro.markdown(meta.get("micro"))
     out += ["", "## Setup and pinning", ""]
     out += [f"- Generators (trafgen, iperf3 client and server, ping) on CPU {s.gen_cpu}; forwarders on CPU "
             f"{s.switch_cpu}."]
