@@ -3,6 +3,7 @@ import argparse
 import datetime
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -64,6 +65,15 @@ def make_settings(a):
             s.out_dir += datetime.datetime.now().strftime("-%H%M%S")
     s.log_dir = os.path.join(s.out_dir, "logs")
     return s
+
+
+REQUIRED = {"ip": "iproute2", "iperf3": "iperf3", "trafgen": "netsniff-ng", "ping": "iputils-ping",
+            "taskset": "util-linux", "sysctl": "procps"}
+
+
+def missing_tools():
+    """Debian packages to install for the commands the suite cannot do without."""
+    return sorted({pkg for cmd, pkg in REQUIRED.items() if not shutil.which(cmd)})
 
 
 class LogNames:
@@ -171,6 +181,11 @@ def main(argv=None):
         print("bench/run: needs root (it creates network namespaces); skipped", file=sys.stderr)
         return 77
     s = make_settings(a)
+    missing = missing_tools()
+    if missing:
+        print(f"bench/run: missing tools; install them with: apt-get install {' '.join(missing)}",
+              file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, interrupt)  # so that every finally: tears its system down
     print(f"bench: results in {s.out_dir}", flush=True)
     try:

@@ -5,7 +5,6 @@ does not own: pb's kernel counts each frame in rx_packets and drops it without a
 Lengths are Ethernet frames without the FCS: 60 bytes is the minimum frame, 1514 a full
 1500-byte MTU packet.
 """
-import os
 import signal
 
 from . import proc
@@ -50,7 +49,3 @@ class Trafgen:
     def stop(self):
         return self.p.stop(signal.SIGINT)
 
-
-def available():
-    return any(os.access(os.path.join(d, "trafgen"), os.X_OK) for d in os.environ.get("PATH", "").split(":")) \
-        or os.access("/usr/sbin/trafgen", os.X_OK)
