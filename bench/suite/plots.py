@@ -61,7 +61,7 @@ def lines(d, study, systems, labels, summary):
     logx = "set logscale x\n" if steps[-1] / max(1, steps[0]) >= 8 else ""
     return (HEADER + f"set output {q(os.path.join(d, name + '.png'))}\n"
             f"set title {q(METRICS[metric][0] + ' (' + METRICS[metric][1] + ') vs ' + param_label)}\n"
-            f"{logx}set xtics ({', '.join(f'{q(str(p))} {p}' for p in steps)})\nset yrange [0:*]\n"
+            f"{logx}set offsets graph 0.05, graph 0.05, 0, 0\nset xtics ({', '.join(f'{q(str(p))} {p}' for p in steps)})\nset yrange [0:*]\n"
             f"set xlabel {q(param_label)}\nset grid\nset key outside right\nplot " + ", ".join(plot) + "\n")
 
 

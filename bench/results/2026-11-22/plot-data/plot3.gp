@@ -3,6 +3,7 @@ set datafile missing "?"
 set output "/work/wt-bench/bench/results/2026-11-22/scaling_ports.png"
 set title "60 B frames (kpps) vs ports (2 busy)"
 set logscale x
+set offsets graph 0.05, graph 0.05, 0, 0
 set xtics ("2" 2, "16" 16, "256" 256)
 set yrange [0:*]
 set xlabel "ports (2 busy)"

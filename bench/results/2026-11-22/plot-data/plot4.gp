@@ -3,6 +3,7 @@ set datafile missing "?"
 set output "/work/wt-bench/bench/results/2026-11-22/scaling_fdb.png"
 set title "60 B frames (kpps) vs learned MACs"
 set logscale x
+set offsets graph 0.05, graph 0.05, 0, 0
 set xtics ("1000" 1000, "65536" 65536, "1000000" 1000000)
 set yrange [0:*]
 set xlabel "learned MACs"
