@@ -113,7 +113,9 @@ uint16_t Switch::free_id() const {
   fail("no free port id: {} ports exist (at most {})", kMaxPorts, kMaxPorts);
 }
 
-const PortRecord& Switch::add_port(const PortSpec& spec) {
+const PortRecord& Switch::add_port(const PortSpec& given) {
+  PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io, as at start
+  if (spec.kind != PortKind::dpdk && spec.io == TapIo::automatic) spec.io = config_.tap_io;
   std::vector<PortSpec> specs{spec};
   for (const PortRecord* r : ports()) specs.push_back(r->spec);
   check_unique(specs);
