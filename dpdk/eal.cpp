@@ -115,11 +115,15 @@ Eal::Eal(const std::vector<std::string>& args) : args_(args) {
 }
 
 Eal::~Eal() {
-  // The per-instance runtime directory is empty with --no-shconf; remove it so that instances
-  // do not leave one directory each behind. rmdir() leaves a non-empty (shared) one alone.
+  // The per-instance runtime directory holds only the telemetry socket with --no-shconf;
+  // remove both so that instances do not leave one directory each behind (DPDK unlinks the
+  // socket only at exit, after this). rmdir() leaves a non-empty (shared) directory alone.
   std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
-  if (!runtime_dir.empty()) ::rmdir(runtime_dir.c_str());
+  if (!runtime_dir.empty()) {
+    ::unlink((runtime_dir + "/dpdk_telemetry.v2").c_str());
+    ::rmdir(runtime_dir.c_str());
+  }
   remove_dpdk_log_bridge();
 }
 

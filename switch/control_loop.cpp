@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "switch/telemetry.h"
 
 namespace tapswitch {
 
@@ -33,7 +34,7 @@ void block_shutdown_signals() {
 
 ControlLoop::ControlLoop(Switch& sw, CtlServer& ctl) : sw_(sw), ctl_(ctl), commands_(sw) {}
 
-int ControlLoop::run() {
+int ControlLoop::run(const std::function<void()>& ready) {
   sigset_t set = shutdown_signals();
   UniqueFd sfd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!sfd) fail("signalfd: {}", std::strerror(errno));
@@ -45,6 +46,9 @@ int ControlLoop::run() {
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
+  loop_.set_dispatch_lock(&lock_);
+  Telemetry telemetry(commands_, lock_);
+  if (ready) ready();
 
   while (!got) loop_.run_once(1000);
   ctl_.detach();
