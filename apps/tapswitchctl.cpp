@@ -28,11 +28,17 @@ const char kUsage[] =
     "  --ctl PATH    control socket (default /run/tapswitch/tapswitch.sock, or $TAPSWITCH_CTL)\n"
     "  -j, --json    print the reply as JSON instead of a table\n"
     "  -h, --help    show this help\n\n"
-    "Commands:\n"
+    "Commands (tapswitchctl help lists every one the running switch knows):\n"
     "  help              list the commands the switch knows\n"
     "  show ports        ports with kind, state and counters\n"
     "  show fdb          learned MAC addresses: mac, vlan, port, type, age\n"
-    "  show fdb stats    FDB counters\n";
+    "  show fdb stats    FDB counters\n"
+    "  show workers      per-worker queues and load\n"
+    "  show stats        switch counters per port, mbuf pool\n"
+    "  port add SPEC     add a port while running\n"
+    "  port del NAME     remove a port while running\n"
+    "  log level [LEVEL] show or set the log level\n"
+    "See tapswitchctl(8).\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "tapswitchctl: %s\n%s", msg.c_str(), "Try 'tapswitchctl --help'.\n");
@@ -71,8 +77,9 @@ int main(int argc, char** argv) {
   std::memcpy(addr.sun_path, ctl.c_str(), ctl.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::fprintf(stderr, "tapswitchctl: cannot connect to %s: %s (is tapswitch running?)\n", ctl.c_str(),
-                 std::strerror(errno));
+    const int e = errno;
+    std::fprintf(stderr, "tapswitchctl: cannot connect to %s: %s (%s)\n", ctl.c_str(), std::strerror(e),
+                 e == EACCES ? "only root and members of tapswitch's --ctl-group may use it" : "is tapswitch running?");
     return 2;
   }
   std::string req = nlohmann::json{{"argv", cmd}, {"json", json}}.dump() + "\n";
