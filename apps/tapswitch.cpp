@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -94,7 +95,11 @@ int main(int argc, char** argv) {
     ein.allowed_cpus = allowed_cpus();
     ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
     ein.memory_mb = cfg.memory_mb;
-    Eal eal(build_eal_args(ein));
+    const std::vector<std::string> eal_args = build_eal_args(ein);
+    // Our own per-instance prefix unless the user named one in --eal.
+    const bool private_dir =
+        std::find(eal_args.begin(), eal_args.end(), "--file-prefix=" + ein.file_prefix) != eal_args.end();
+    Eal eal(eal_args, private_dir);
     int sig = 0;
     {
       Switch sw(cfg);

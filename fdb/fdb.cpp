@@ -1,57 +1,48 @@
+// Fdb: construction, the workers' side (lookups, learn requests, QSBR) and reporting. The
+// writer's policies live in fdb_writer.cpp.
 #include "fdb/fdb.h"
 
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
-#include <rte_lcore.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include <atomic>
+#include <bit>
+#include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include "base/error.h"
 
 namespace tapswitch {
 
-namespace {
+static_assert(std::is_standard_layout_v<FdbKey> && sizeof(FdbKey) == sizeof(uint64_t),
+              "lookup_bulk passes FdbKey arrays to the table as 64-bit words");
 
-uint32_t crc_hash(const void* key, uint32_t, uint32_t init) {
-  uint64_t k;
-  std::memcpy(&k, key, sizeof k);
-  return rte_hash_crc_8byte(k, init);
-}
-
-void* to_data(FdbEntry e) { return reinterpret_cast<void*>(static_cast<uintptr_t>(e.pack())); }
-FdbEntry from_data(void* d) { return FdbEntry::unpack(reinterpret_cast<uintptr_t>(d)); }
-
-}  // namespace
-
-Fdb::Fdb(const FdbConfig& config) : config_(config), workers_(config.workers) {
-  static std::atomic<unsigned> serial{0};
-  std::string name = "fdb" + std::to_string(serial.fetch_add(1));
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = config.capacity;
-  p.key_len = sizeof(FdbKey);
-  p.hash_func = crc_hash;
-  p.hash_func_init_val = 0;
-  p.socket_id = static_cast<int>(rte_socket_id());
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  hash_ = rte_hash_create(&p);
-  if (!hash_) fail("cannot create the FDB of {} entries: {}", config.capacity, rte_strerror(rte_errno));
+Fdb::Fdb(const FdbConfig& config)
+    : config_(config),
+      table_(config.capacity),
+      qsbr_(config.workers),
+      workers_(config.workers),
+      port_dynamic_(config.max_ports, 0) {
+  if (config.capacity == 0) fail("the FDB capacity must be at least 1");
+  if (config.max_ports == 0 || config.max_ports == kNoPort) fail("FDB: bad port id range {}", config.max_ports);
   for (auto& w : workers_)
     w.ring = std::make_unique<Ring>("learn", config.learn_ring, RING_F_SP_ENQ | RING_F_SC_DEQ,
                                     sizeof(LearnRequest));
   event_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!event_fd_) fail("cannot create the FDB event fd: {}", std::strerror(errno));
+  timer_fd_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer_fd_) fail("cannot create the FDB timer: {}", std::strerror(errno));
+  itimerspec every_second{{1, 0}, {1, 0}};
+  if (::timerfd_settime(timer_fd_.get(), 0, &every_second, nullptr) != 0)
+    fail("cannot arm the FDB timer: {}", std::strerror(errno));
 }
 
-Fdb::~Fdb() { rte_hash_free(hash_); }
+Fdb::~Fdb() = default;
 
 uint32_t Fdb::now() noexcept {
   static const uint64_t hz = rte_get_tsc_hz();
@@ -59,14 +50,10 @@ uint32_t Fdb::now() noexcept {
 }
 
 unsigned Fdb::lookup_bulk(const FdbKey* keys, unsigned n, FdbEntry* out) const noexcept {
-  const void* kp[kMaxBulk];
-  void* data[kMaxBulk];
-  uint64_t hit_mask = 0;
-  for (unsigned i = 0; i < n; ++i) kp[i] = &keys[i];
-  int hits = rte_hash_lookup_bulk_data(hash_, kp, n, &hit_mask, data);
-  for (unsigned i = 0; i < n; ++i)
-    out[i] = (hit_mask >> i) & 1 ? from_data(data[i]) : FdbEntry{};
-  return hits > 0 ? static_cast<unsigned>(hits) : 0;
+  uint64_t values[kMaxBulk];
+  const uint64_t hits = table_.lookup_bulk(reinterpret_cast<const uint64_t*>(keys), n, values);
+  for (unsigned i = 0; i < n; ++i) out[i] = (hits >> i) & 1 ? FdbEntry::unpack(values[i]) : FdbEntry{};
+  return static_cast<unsigned>(std::popcount(hits));
 }
 
 bool Fdb::request_learn(unsigned worker, FdbKey key, uint16_t port) noexcept {
@@ -88,16 +75,17 @@ void Fdb::kick(unsigned) noexcept {
   }
 }
 
-void Fdb::count_lookups(unsigned worker, uint64_t hits, uint64_t misses) noexcept {
-  workers_[worker].hits.add(hits);
-  workers_[worker].misses.add(misses);
+void Fdb::count_lookups(unsigned worker, uint64_t hits, uint64_t misses, uint64_t static_conflicts) noexcept {
+  WorkerSide& w = workers_[worker];
+  w.hits.add(hits);
+  w.misses.add(misses);
+  if (static_conflicts) w.static_conflicts.add(static_conflicts);
 }
 
-unsigned Fdb::process_learning(unsigned budget) {
+unsigned Fdb::process_learning_at(uint32_t t, unsigned budget) {
   uint64_t ignored;
   [[maybe_unused]] ssize_t r = ::read(event_fd_.get(), &ignored, sizeof ignored);
   pending_.exchange(false);
-  const uint32_t t = now();
   unsigned done = 0;
   LearnRequest reqs[64];
   for (auto& w : workers_) {
@@ -112,53 +100,41 @@ unsigned Fdb::process_learning(unsigned budget) {
   return done;
 }
 
-void Fdb::apply(const LearnRequest& req, uint32_t t) {
-  void* data = nullptr;
-  if (rte_hash_lookup_data(hash_, &req.key, &data) >= 0) {
-    FdbEntry e = from_data(data);
-    if (e.flags & kFdbStatic) return;
-    if (e.port != req.port) {
-      moved_.add();
-      e.port = req.port;
-    } else if (e.last_seen == t) {
-      return;
-    }
-    e.last_seen = t;
-    rte_hash_add_key_data(hash_, &req.key, to_data(e));
-    return;
-  }
-  FdbEntry e{req.port, kFdbDynamic, 0, t};
-  int rc = rte_hash_add_key_data(hash_, &req.key, to_data(e));
-  if (rc != 0) {
-    refused_.add();
-    return;
-  }
-  learned_.add();
-  entries_.add();
+void Fdb::on_timer() {
+  uint64_t expirations;
+  [[maybe_unused]] ssize_t r = ::read(timer_fd_.get(), &expirations, sizeof expirations);
+  age(now());
+}
+
+uint32_t Fdb::port_entries(uint16_t port) const noexcept {
+  return port < port_dynamic_.size() ? port_dynamic_[port] : 0;
 }
 
 void Fdb::for_each(const std::function<void(const FdbRecord&)>& fn) const {
-  const void* key;
-  void* data;
-  uint32_t it = 0;
-  while (rte_hash_iterate(hash_, &key, &data, &it) >= 0) {
-    FdbRecord rec;
-    std::memcpy(&rec.key, key, sizeof rec.key);
-    rec.entry = from_data(data);
-    fn(rec);
+  for (uint32_t s = 0, n = table_.slot_count(); s < n; ++s) {
+    const MacTable::Entry e = table_.at(s);
+    if (e.used()) fn(FdbRecord{FdbKey{e.key}, FdbEntry::unpack(e.value)});
   }
 }
 
 FdbStats Fdb::stats() const {
   FdbStats s;
   s.entries = entries_.get();
+  s.static_entries = statics_.get();
   s.learned = learned_.get();
   s.moved = moved_.get();
+  s.aged = aged_.get();
+  s.evicted = evicted_.get();
   s.refused = refused_.get();
+  s.refused_port_limit = refused_limit_.get();
+  s.flushed = flushed_.get();
+  s.static_conflicts = static_conflicts_.get();
+  s.relocations = table_.relocations();
   for (const auto& w : workers_) {
     s.learn_dropped += w.learn_dropped.get();
     s.hits += w.hits.get();
     s.misses += w.misses.get();
+    s.static_conflicts += w.static_conflicts.get();
   }
   return s;
 }

@@ -31,6 +31,10 @@ uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
   return n;
 }
 
+// Drivers known to give each rx queue an interrupt fd. Asking one that has none makes DPDK log
+// an error, so others are not asked; their idle workers back off with short sleeps instead.
+bool rx_intr_capable(const std::string& driver) { return driver == "net_tap"; }
+
 }  // namespace
 
 std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool) {
@@ -77,7 +81,7 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
 
   // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   rte_eth_conf conf{};
-  conf.intr_conf.rxq = 1;
+  conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
   rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
   if (rc != 0) {
     conf.intr_conf.rxq = 0;
@@ -109,7 +113,7 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
     fail("port '{}': cannot enable all-multicast mode: {}", spec.text, err_text(rc));
 
   intr_fds_.assign(nq_, -1);
-  if (conf.intr_conf.rxq) {
+  if (conf.intr_conf.rxq && rx_intr_capable(driver_)) {
     for (uint16_t q = 0; q < nq_; ++q) intr_fds_[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);
   }
   spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
@@ -160,6 +164,7 @@ LinkState EthdevPort::link() const {
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
     if (fd >= 0) s.up = tap_link_up(fd);
+    s.gone = fd < 0;  // no tun fd of ours is attached to it any more: the interface was deleted
   }
   return s;
 }

@@ -47,6 +47,7 @@ struct PortStats {
 struct LinkState {
   bool up = false;
   uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
+  bool gone = false;        // the interface behind the port no longer exists (deleted)
 };
 
 class Port {

@@ -94,7 +94,11 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::tap;
     check_ifname(text, "interface name", parts[0]);
     ps.name = ps.ifname = parts[0];
-    parse_opts(ps, parts, {});
+    parse_opts(ps, parts, {"recreate"});
+    if (const std::string* r = ps.opt("recreate")) {
+      if (*r != "on" && *r != "off") fail("port '{}': recreate='{}' must be on or off", text, *r);
+      ps.recreate = *r == "on";
+    }
   } else if (kind == "tapfd") {
     ps.kind = PortKind::tapfd;
     const std::string& n = parts[0];

@@ -1,6 +1,7 @@
 // Parsing of --port SPEC strings.
 //
-//   tap:NAME[,key=val...]     raw-fd TAP by interface name (created if absent)
+//   tap:NAME[,key=val...]     raw-fd TAP by interface name (created if absent); recreate=on
+//                             re-creates it if the interface is deleted under the switch
 //   tapfd:N[,name=LABEL]      raw-fd TAP adopted from inherited file descriptor N
 //   dpdk:DEVARGS[,queues=N]   any DPDK device, e.g. net_tap0,iface=vm2 or net_af_packet0,iface=vnet0;
 //                             queues=N is tapswitch's and is taken out of the devargs (net_vhost
@@ -24,6 +25,7 @@ struct PortSpec {
   std::string name;                                        // port name (interface name if any)
   std::string ifname;                                      // kernel interface, if known up front
   int fd = -1;                                             // tapfd only
+  bool recreate = false;                                   // tap: re-create the interface if it is deleted
   uint16_t queues = 1;                                     // rx queues == tx queues (queues=N)
   std::string devargs;                                     // dpdk only
   std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd)

@@ -50,6 +50,8 @@ uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
   const int fd = handle_.fd.get();
   uint16_t got = 0;
   uint64_t bytes = 0;
+  if (detached_) [[unlikely]]
+    return 0;
   while (got < n) {
     if (stash_n_ == 0 && !refill()) {
       rx_nombuf_.add();
@@ -59,6 +61,7 @@ uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
     iovec iov[2] = {{rte_pktmbuf_mtod(m, void*), rx_room_}, {t_overflow, sizeof t_overflow}};
     ssize_t r = ::readv(fd, iov, 2);
     if (r <= 0) {
+      if (r < 0 && errno == EBADFD) detached_ = true;  // the interface was deleted: one error, then quiet
       if (r < 0 && errno != EAGAIN && errno != EINTR) rx_errors_.add();
       break;
     }
@@ -112,7 +115,12 @@ uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
   return i;
 }
 
-LinkState TapPort::link() const { return LinkState{tap_link_up(handle_.fd.get()), 0}; }
+LinkState TapPort::link() const {
+  LinkState s;
+  s.gone = tap_ifname(handle_.fd.get()).empty();  // the tun file is detached once the interface is deleted
+  s.up = !s.gone && tap_link_up(handle_.fd.get());
+  return s;
+}
 
 PortStats TapPort::stats() const {
   PortStats s;

@@ -34,6 +34,7 @@ class TapPort final : public Port {
   void describe(nlohmann::json& out) const override;
   // The tap fd itself polls readable when a frame waits; nothing to arm.
   int rx_notify_fd(uint16_t) const noexcept override { return fd(); }
+  bool rx_notify_arm(uint16_t) noexcept override { return !detached_; }
 
   int fd() const noexcept { return handle_.fd.get(); }
   TapOrigin origin() const noexcept { return handle_.origin; }
@@ -47,6 +48,7 @@ class TapPort final : public Port {
   TapHandle handle_;
   PktPool& pool_;
   uint16_t rx_room_;  // bytes a received frame may take in one mbuf
+  bool detached_ = false;  // read() said EBADFD: the interface is gone (rx worker only)
 
   // rx side: touched only by the owning worker.
   alignas(64) std::array<rte_mbuf*, kStash> stash_{};

@@ -1,8 +1,12 @@
-// show fdb, show fdb stats
+// show fdb, show fdb stats, fdb add, fdb del, fdb flush
 #include <algorithm>
+#include <charconv>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
+#include "fdb/fdb_static.h"
 #include "switch/commands.h"
 #include "switch/switch.h"
 #include "switch/text_table.h"
@@ -33,7 +37,7 @@ CommandOutput show_fdb(Switch& sw, const std::vector<std::string>& args) {
     const PortRecord* p = sw.port(r.entry.port);
     std::string port = p ? p->port->name() : "?";
     std::string type = r.entry.flags & kFdbStatic ? "static" : "dynamic";
-    uint32_t age = now >= r.entry.last_seen ? now - r.entry.last_seen : 0;
+    uint32_t age = static_cast<int32_t>(now - r.entry.last_seen) > 0 ? now - r.entry.last_seen : 0;
     std::string m = format_mac(mac);
     out.data.push_back({{"mac", m}, {"vlan", r.key.vlan()}, {"port", port}, {"type", type}, {"age", age}});
     t.row({m, std::to_string(r.key.vlan()), port, type, std::to_string(age)});
@@ -44,15 +48,108 @@ CommandOutput show_fdb(Switch& sw, const std::vector<std::string>& args) {
 
 CommandOutput show_fdb_stats(Switch& sw, const std::vector<std::string>& args) {
   expect_no_args(args);
-  const FdbStats s = sw.fdb().stats();
+  const Fdb& fdb = sw.fdb();
+  const FdbStats s = fdb.stats();
+  const std::pair<const char*, uint64_t> rows[] = {
+      {"capacity", fdb.capacity()},
+      {"aging", fdb.config().aging},
+      {"port_limit", fdb.config().port_limit},
+      {"entries", s.entries},
+      {"static", s.static_entries},
+      {"learned", s.learned},
+      {"moved", s.moved},
+      {"aged", s.aged},
+      {"evicted", s.evicted},
+      {"refused", s.refused},
+      {"refused_port_limit", s.refused_port_limit},
+      {"flushed", s.flushed},
+      {"static_conflicts", s.static_conflicts},
+      {"learn_dropped", s.learn_dropped},
+      {"hits", s.hits},
+      {"misses", s.misses},
+      {"relocations", s.relocations},
+  };
   CommandOutput out;
-  out.data = {{"capacity", sw.fdb().capacity()}, {"entries", s.entries}, {"learned", s.learned},
-              {"moved", s.moved},       {"refused", s.refused},          {"learn_dropped", s.learn_dropped},
-              {"hits", s.hits},         {"misses", s.misses}};
+  out.data = nlohmann::json::object();
   TextTable t({"COUNTER", "VALUE"});
-  for (const auto& [k, v] : out.data.items()) t.row({k, std::to_string(v.get<uint64_t>())});
+  for (const auto& [k, v] : rows) {
+    out.data[k] = v;
+    t.row({k, std::to_string(v)});
+  }
   out.text = t.render();
   return out;
+}
+
+uint16_t parse_vlan(const std::string& s) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > 4094)
+    fail("VLAN '{}' is not a number from 0 to 4094", s);
+  return static_cast<uint16_t>(v);
+}
+
+uint16_t port_id(Switch& sw, const std::string& name) {
+  for (const auto& rec : sw.ports())
+    if (rec->port->name() == name) return rec->id;
+  fail("no port named '{}'", name);
+}
+
+FdbKey parse_key(const std::string& mac_text, const std::vector<std::string>& rest) {
+  uint8_t mac[6];
+  if (!parse_mac(mac_text, mac)) fail("'{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", mac_text);
+  uint16_t vlan = 0;
+  if (!rest.empty()) {
+    if (rest.size() != 2 || rest[0] != "vlan") fail("expected 'vlan N', not '{}'", rest[0]);
+    vlan = parse_vlan(rest[1]);
+  }
+  return FdbKey::make(vlan, mac);
+}
+
+CommandOutput done(nlohmann::json data, std::string text) {
+  CommandOutput out;
+  out.data = std::move(data);
+  out.text = std::move(text) + "\n";
+  return out;
+}
+
+// fdb add MAC PORT [vlan N]
+CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
+  if (args.size() < 2) fail("usage: fdb add MAC PORT [vlan N]");
+  const std::string spec = args[0] + "," + args[1] + (args.size() == 4 ? "," + args[3] : "");
+  if (args.size() != 2 && !(args.size() == 4 && args[2] == "vlan")) fail("usage: fdb add MAC PORT [vlan N]");
+  const FdbStaticSpec s = parse_fdb_static(spec);
+  const FdbAdd r = sw.fdb().add_static(FdbKey::make(s.vlan, s.mac), port_id(sw, s.port));
+  if (r == FdbAdd::full) fail("the FDB is full of static entries");
+  const char* what = r == FdbAdd::added ? "added" : "replaced";
+  return done({{"result", what}}, fmt::format("static entry {}", what));
+}
+
+// fdb del MAC [vlan N]
+CommandOutput fdb_del(Switch& sw, const std::vector<std::string>& args) {
+  if (args.empty()) fail("usage: fdb del MAC [vlan N]");
+  const FdbKey key = parse_key(args[0], {args.begin() + 1, args.end()});
+  if (!sw.fdb().remove(key)) fail("{} is not in the FDB", args[0]);
+  return done({{"removed", 1}}, "removed");
+}
+
+// fdb flush [port NAME | vlan N] [all]
+CommandOutput fdb_flush(Switch& sw, const std::vector<std::string>& args) {
+  std::vector<std::string> a = args;
+  FdbScope scope = FdbScope::dynamic;
+  if (!a.empty() && a.back() == "all") {
+    scope = FdbScope::all;
+    a.pop_back();
+  }
+  unsigned n;
+  if (a.empty())
+    n = sw.fdb().flush_all(scope);
+  else if (a.size() == 2 && a[0] == "port")
+    n = sw.fdb().flush_port(port_id(sw, a[1]), scope);
+  else if (a.size() == 2 && a[0] == "vlan")
+    n = sw.fdb().flush_vlan(parse_vlan(a[1]), scope);
+  else
+    fail("usage: fdb flush [port NAME | vlan N] [all]");
+  return done({{"removed", n}}, fmt::format("{} entries removed", n));
 }
 
 }  // namespace
@@ -62,6 +159,13 @@ void add_fdb_commands(std::vector<Command>& out, Switch& sw) {
                  [&sw](const std::vector<std::string>& a) { return show_fdb(sw, a); }});
   out.push_back({{"show", "fdb", "stats"}, "", "FDB counters",
                  [&sw](const std::vector<std::string>& a) { return show_fdb_stats(sw, a); }});
+  out.push_back({{"fdb", "add"}, "MAC PORT [vlan N]", "add a static entry: it never ages or moves",
+                 [&sw](const std::vector<std::string>& a) { return fdb_add(sw, a); }});
+  out.push_back({{"fdb", "del"}, "MAC [vlan N]", "remove an entry, static or learned",
+                 [&sw](const std::vector<std::string>& a) { return fdb_del(sw, a); }});
+  out.push_back({{"fdb", "flush"}, "[port NAME | vlan N] [all]",
+                 "remove learned entries (with 'all', static ones too)",
+                 [&sw](const std::vector<std::string>& a) { return fdb_flush(sw, a); }});
 }
 
 }  // namespace tapswitch

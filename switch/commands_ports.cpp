@@ -32,7 +32,7 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
       {"name", p.name()},
       {"kind", to_string(p.kind())},
       {"spec", rec.spec.text},
-      {"state", link.up ? "up" : "down"},
+      {"state", rec.detached || link.gone ? "gone" : link.up ? "up" : "down"},
       {"rx_queues", p.rx_queues()},
       {"tx_queues", p.tx_queues()},
       // What crossed the port, by the port's own count.

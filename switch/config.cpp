@@ -36,7 +36,13 @@ po::options_description switch_options() {
        "tapswitch adds --lcores and --file-prefix unless given")
     ("memory", po::value<unsigned>()->default_value(512), "DPDK memory in MB for the default EAL arguments")
     ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
-    ("fdb-size", po::value<uint32_t>()->default_value(65536), "FDB capacity in entries");
+    ("fdb-size", po::value<uint32_t>()->default_value(65536),
+       "FDB capacity in entries, static ones included; when full, a new MAC evicts one from the port with the most")
+    ("fdb-aging", po::value<uint32_t>()->default_value(300),
+       "seconds an idle learned MAC stays in the FDB (0: never ages; otherwise 2 to 1000000)")
+    ("fdb-port-limit", po::value<uint32_t>()->default_value(0), "MACs learned per port at most (0: no limit)")
+    ("fdb-static", po::value<std::vector<std::string>>()->composing(),
+       "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name");
   // clang-format on
   d.add(dataplane_options(kHelpWidth, kHelpWidth - 40));
   return d;
@@ -68,6 +74,12 @@ SwitchConfig to_config(const po::variables_map& vm) {
   if (c.mbufs != 0 && c.mbufs < 1024) fail("--mbufs: {} is too few; give at least 1024 (or 0 for automatic)", c.mbufs);
   c.fdb_size = vm["fdb-size"].as<uint32_t>();
   if (c.fdb_size < 16) fail("--fdb-size: {} is too small; give at least 16", c.fdb_size);
+  c.fdb_aging = vm["fdb-aging"].as<uint32_t>();
+  if (c.fdb_aging == 1 || c.fdb_aging > 1000000)
+    fail("--fdb-aging: {} is out of range; give 0 (never) or 2 to 1000000 seconds", c.fdb_aging);
+  c.fdb_port_limit = vm["fdb-port-limit"].as<uint32_t>();
+  if (vm.count("fdb-static"))
+    for (const auto& s : vm["fdb-static"].as<std::vector<std::string>>()) c.fdb_static.push_back(parse_fdb_static(s));
   if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
   c.dp = read_dataplane(vm);
   return c;

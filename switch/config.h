@@ -1,14 +1,15 @@
 // SwitchConfig: everything tapswitch is told at start, from the command line and --config FILE.
 //
 // Every option can be given on the command line (--key value) or in the config file (key = value),
-// with the same keys. The command line wins for single-valued options; `port` accumulates from
-// both.
+// with the same keys. The command line wins for single-valued options; `port` and `fdb-static`
+// accumulate from both.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "fdb/fdb_static.h"
 #include "ports/port_spec.h"
 #include "switch/config_dataplane.h"
 
@@ -25,6 +26,9 @@ struct SwitchConfig {
   unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
   uint32_t fdb_size = 65536;        // FDB capacity in entries
+  uint32_t fdb_aging = 300;         // seconds; 0 = never
+  uint32_t fdb_port_limit = 0;      // MACs learned per port; 0 = no limit
+  std::vector<FdbStaticSpec> fdb_static;
   std::string config_file;
   DataplaneConfig dp;               // workers, CPUs, rx-queue placement, polling
 };

@@ -12,7 +12,10 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "switch/link_monitor.h"
 #include "switch/telemetry.h"
+
+#include <chrono>
 
 namespace tapswitch {
 
@@ -45,13 +48,30 @@ int ControlLoop::run(const std::function<void()>& ready) {
   });
   Fdb& fdb = sw_.fdb();
   loop_.add(fdb.event_fd(), EPOLLIN, [&](uint32_t) { fdb.process_learning(); });
+  loop_.add(fdb.timer_fd(), EPOLLIN, [&](uint32_t) { fdb.on_timer(); });  // aging
   ctl_.attach(loop_, [this](const CtlRequest& r) { return commands_.dispatch(r); });
+  CaptureManager& captures = sw_.capture_manager();
+  ctl_.on_close([&captures](uint64_t client) { captures.client_closed(client); });
   loop_.set_dispatch_lock(&lock_);
+
+  LinkMonitor links(sw_);
   Telemetry telemetry(commands_, lock_);
   if (ready) ready();
-
-  while (!got) loop_.run_once(1000);
+  auto last_tick = std::chrono::steady_clock::now();
+  while (!got) {
+    // Captures are written out every few milliseconds while they run.
+    loop_.run_once(captures.active() ? 5 : 250);
+    std::lock_guard held(lock_);  // like the event handlers: these change the switch too
+    if (captures.active()) captures.poll();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= std::chrono::seconds(1)) {
+      last_tick = now;
+      links.tick();
+    }
+  }
+  ctl_.on_close(nullptr);
   ctl_.detach();
+  loop_.remove(fdb.timer_fd());
   loop_.remove(fdb.event_fd());
   loop_.remove(sfd.get());
   return got;

@@ -47,6 +47,14 @@ struct SwitchPortTotals {
     flooded += c.flooded.get();
     for (unsigned i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
   }
+  void subtract(const SwitchPortTotals& b) noexcept {
+    rx_packets -= b.rx_packets;
+    rx_bytes -= b.rx_bytes;
+    tx_packets -= b.tx_packets;
+    tx_bytes -= b.tx_bytes;
+    flooded -= b.flooded;
+    for (unsigned i = 0; i < kDropReasons; ++i) drops[i] -= b.drops[i];
+  }
   uint64_t dropped() const noexcept {
     uint64_t s = 0;
     for (auto d : drops) s += d;

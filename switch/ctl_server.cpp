@@ -41,6 +41,31 @@ void ensure_parent(const std::string& path) {
     fail("--ctl: cannot create directory '{}': {}", dir, std::strerror(errno));
 }
 
+// recv() that also collects file descriptors passed with SCM_RIGHTS (at most 4 are kept;
+// extra ones are closed).
+ssize_t recv_with_fds(int fd, char* buf, size_t len, std::vector<UniqueFd>& fds) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * 4)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof passed);
+      UniqueFd u(passed);
+      if (fds.size() < 4) fds.push_back(std::move(u));
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 CtlServer::CtlServer(std::string path, CtlServerOptions options) : path_(std::move(path)), options_(std::move(options)) {
@@ -123,6 +148,7 @@ void CtlServer::on_accept() {
     }
     auto c = std::make_unique<Client>();
     c->fd.reset(fd);
+    c->id = next_client_++;
     c->last_progress = Clock::now();
     clients_[fd] = std::move(c);
     loop_->add(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t ev) { on_client(fd, ev); });
@@ -157,7 +183,7 @@ void CtlServer::on_client(int fd, uint32_t events) {
 void CtlServer::read_input(Client& c) {
   char buf[16384];
   while (!c.closing && !paused(c)) {
-    ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
+    ssize_t n = recv_with_fds(c.fd.get(), buf, sizeof buf, c.passed);
     if (n > 0) {
       c.last_progress = Clock::now();
       c.in.append(buf, static_cast<size_t>(n));
@@ -203,11 +229,19 @@ void CtlServer::queue_error(Client& c, const std::string& why) {
 }
 
 void CtlServer::handle_line(Client& c, const std::string& line) {
+  // A passed fd belongs to the request it came with, well-formed or not.
+  UniqueFd passed;
+  if (!c.passed.empty()) {
+    passed = std::move(c.passed.front());
+    c.passed.erase(c.passed.begin());
+  }
   nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
   if (req.is_discarded()) return queue_error(c, "malformed request: not valid JSON (or not UTF-8)");
   if (!req.is_object() || !req.contains("argv") || !req["argv"].is_array())
     return queue_error(c, "malformed request: expected {\"argv\": [\"word\", ...], \"json\": false}");
   CtlRequest r;
+  r.client = c.id;
+  r.fd = passed.get();
   for (const auto& a : req["argv"]) {
     if (!a.is_string()) return queue_error(c, "malformed request: argv must hold strings only");
     r.argv.push_back(a.get<std::string>());
@@ -270,7 +304,11 @@ bool CtlServer::flush(Client& c) {
 
 void CtlServer::drop(int fd) {
   loop_->remove(fd);
-  clients_.erase(fd);
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  const uint64_t id = it->second->id;
+  clients_.erase(it);
+  if (on_close_) on_close_(id);
 }
 
 }  // namespace tapswitch

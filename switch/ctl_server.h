@@ -10,7 +10,9 @@
 //            {"ok": true, "text": "..."} otherwise
 //            {"ok": false, "error": "..."}
 // A client may send several requests on one connection; replies come in order. A request
-// without its newline is answered when the client shuts down its writing side.
+// without its newline is answered when the client shuts down its writing side. A client may
+// pass one file descriptor with a request (SCM_RIGHTS), e.g. the file a capture writes to; at
+// most 4 wait for their requests, extra ones are closed.
 //
 // Robustness (nothing a client sends can crash or block the daemon):
 //  - invalid JSON or UTF-8, wrong types, an unknown command: an error reply; the connection
@@ -48,6 +50,9 @@ namespace tapswitch {
 struct CtlRequest {
   std::vector<std::string> argv;
   bool json = false;
+  int fd = -1;          // a file descriptor the client passed (SCM_RIGHTS) with this request;
+                        // valid during the handler only: dup() it to keep it
+  uint64_t client = 0;  // identifies the connection, for state that ends when it closes
 };
 
 struct CtlReply {
@@ -85,6 +90,8 @@ class CtlServer {
   CtlServer& operator=(const CtlServer&) = delete;
 
   void attach(EventLoop& loop, Handler handler);
+  // Called with CtlRequest::client when that connection closes.
+  void on_close(std::function<void(uint64_t client)> fn) { on_close_ = std::move(fn); }
   // Closes every client and stops listening on the loop (the socket stays bound).
   void detach();
   const std::string& path() const { return path_; }
@@ -94,6 +101,8 @@ class CtlServer {
   using Clock = std::chrono::steady_clock;
   struct Client {
     UniqueFd fd;
+    uint64_t id = 0;
+    std::vector<UniqueFd> passed;  // fds received, for the next requests
     std::string in, out;
     bool closing = false;  // reply queued; close once it is sent
     bool eof = false;      // the client shut down its writing side
@@ -119,6 +128,8 @@ class CtlServer {
   EventLoop* loop_ = nullptr;
   Handler handler_;
   std::map<int, std::unique_ptr<Client>> clients_;
+  std::function<void(uint64_t)> on_close_;
+  uint64_t next_client_ = 1;
 };
 
 }  // namespace tapswitch

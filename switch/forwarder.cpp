@@ -73,16 +73,19 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
   if (k) fdb_.lookup_bulk(keys, 2 * k, res);
 
   const uint32_t now = Fdb::now();
-  uint64_t hits = 0, misses = 0;
+  uint64_t hits = 0, misses = 0, conflicts = 0;
   bool asked = false;
   FdbKey last_asked{~0ull};
   for (unsigned j = 0; j < k; ++j) {
     rte_mbuf* m = frames[j];
-    // Learning: a new source, a moved one, or one not refreshed for a second.
+    // Learning: a new source, a moved one, or one not refreshed for a second. A static entry
+    // is never relearned; its MAC arriving on another port is counted (anti-spoofing).
     if (cls[j].src_learnable) {
       const FdbEntry& s = res[2 * j + 1];
       const FdbKey& sk = keys[2 * j + 1];
-      bool want = s.port != in ? !(s.flags & kFdbStatic) : now - s.last_seen >= 1;
+      const bool fixed = s.flags & kFdbStatic;
+      conflicts += fixed && s.port != in;
+      bool want = !fixed && (s.port != in || now - s.last_seen >= 1);
       if (unlikely(want) && !(sk == last_asked)) {
         fdb_.request_learn(worker_, sk, in);
         last_asked = sk;
@@ -113,7 +116,7 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     }
   }
   if (asked) fdb_.kick(worker_);
-  if (hits | misses) fdb_.count_lookups(worker_, hits, misses);
+  if (hits | misses | conflicts) fdb_.count_lookups(worker_, hits, misses, conflicts);
   if (n_drops) rte_pktmbuf_free_bulk(drops, n_drops);
 }
 
@@ -160,6 +163,10 @@ void Forwarder::send(uint16_t port) noexcept {
 void Forwarder::transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+  if (capture_) {
+    if (CaptureSession* cs = capture_->tx(port)) [[unlikely]]
+      cs->offer(pkts, n, CaptureDir::tx);
+  }
   uint16_t sent = p->tx_burst(queue, pkts, n);
   SwitchPortCounters& oc = counters_.ports[port];
   if (unlikely(sent < n)) {

@@ -28,6 +28,7 @@
 
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_table.h"
 #include "switch/counters.h"
 #include "switch/worker_plan.h"
 
@@ -44,6 +45,8 @@ class Forwarder {
   void process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept;
   // Sends every batched frame; what a port does not accept is dropped and counted.
   void flush() noexcept;
+  // Frames handed to a captured port are offered to its capture session first.
+  void set_capture(const CaptureTable* t) noexcept { capture_ = t; }
   // Sends up to one burst from another worker's ring onto a tx queue this worker owns.
   // Returns the frames taken from the ring.
   unsigned drain(const TxDrain& d) noexcept;
@@ -71,6 +74,7 @@ class Forwarder {
   std::vector<uint16_t> flood_;          // ids of the active ports
   std::unique_ptr<uint16_t[]> dirty_;    // ports with batched frames
   unsigned n_dirty_ = 0;
+  const CaptureTable* capture_ = nullptr;
 };
 
 }  // namespace tapswitch

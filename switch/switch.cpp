@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "fdb/fdb_static.h"
 #include "ports/port_factory.h"
 
 namespace tapswitch {
@@ -46,21 +47,33 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   FdbConfig fc;
   fc.capacity = config.fdb_size;
   fc.workers = config.dp.workers;
+  fc.aging = config.fdb_aging;
+  fc.port_limit = config.fdb_port_limit;
+  fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
-  for (unsigned w = 0; w < config.dp.workers; ++w)
+  for (unsigned w = 0; w < config.dp.workers; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll));
+    workers_.back()->set_capture(&captures_);
+  }
+  capman_ = std::make_unique<CaptureManager>(*this);
 
   slots_.resize(kMaxPorts);
+  baseline_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
     auto port = open_port(spec, *pool_);
-    const uint16_t id = next_id_++;
+    const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     spdlog::info("port {} ({}) added as id {}", port->name(), spec.text, id);
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
   }
+  add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
+    const PortRecord* r = find_port(name);
+    return r ? r->id : -1;
+  });
   replan(true);  // checks --rxq-affinity against the ports
 }
 
 Switch::~Switch() {
+  capman_.reset();
   stop();
   // Workers are stopped: empty the plans so no one names a port, then close the ports.
   for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>());
@@ -92,8 +105,10 @@ void Switch::stop() {
 }
 
 uint16_t Switch::free_id() const {
-  if (next_id_ < kMaxPorts) return next_id_;
-  fail("no free port id: {} ports were added in this run (at most {})", kMaxPorts, kMaxPorts);
+  // Lowest free id: a removed port's id is reusable, its FDB entries are gone (Fdb::remove_port).
+  for (uint16_t id = 0; id < kMaxPorts; ++id)
+    if (!slots_[id]) return id;
+  fail("no free port id: {} ports exist (at most {})", kMaxPorts, kMaxPorts);
 }
 
 const PortRecord& Switch::add_port(const PortSpec& spec) {
@@ -102,8 +117,9 @@ const PortRecord& Switch::add_port(const PortSpec& spec) {
   check_unique(specs);
   const uint16_t id = free_id();
   auto port = open_port(spec, *pool_);
+  baseline_[id] = {};
+  baseline_[id] = totals(id);  // what a former holder of the id counted
   slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
-  ++next_id_;
   try {
     replan();
   } catch (...) {
@@ -119,16 +135,35 @@ void Switch::remove_port(const std::string& name) {
   const PortRecord* rec = find_port(name);
   if (!rec) fail("there is no port named '{}'", name);
   const uint16_t id = rec->id;
+  captures_.clear(id);
   std::unique_ptr<PortRecord> gone = std::move(slots_[id]);
   replan();  // no worker names the port once this returns
-  spdlog::info("port {} removed", gone->port->name());
+  const unsigned flushed = fdb_->remove_port(id);
+  spdlog::info("port {} removed ({} FDB entries flushed)", gone->port->name(), flushed);
   gone.reset();
+}
+
+void Switch::detach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || rec->detached) return;
+  captures_.clear(id);
+  rec->detached = true;
+  replan();
+}
+
+void Switch::reattach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || !rec->detached) return;
+  auto port = open_port(rec->spec, *pool_);
+  rec->port = std::move(port);  // the old one closes here; no worker names it
+  rec->detached = false;
+  replan();
 }
 
 void Switch::replan(bool strict_pins) {
   std::vector<PortQueues> pq;
   for (const PortRecord* r : ports())
-    pq.push_back({r->id, r->port->name(), r->port->rx_queues(), r->port->tx_queues(), r->port->tx_mt_safe()});
+    if (!r->detached) pq.push_back({r->id, r->port->name(), r->port->rx_queues(), r->port->tx_queues(), r->port->tx_mt_safe()});
   // At start every pin must name a configured port; later, a pin applies to a port of that
   // name when it is added.
   std::vector<RxPin> pins;
@@ -169,6 +204,10 @@ void Switch::replan(bool strict_pins) {
   rings_ = std::move(rings);
 }
 
+void Switch::sync_workers() {
+  for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>(w->plan()));
+}
+
 std::vector<const PortRecord*> Switch::ports() const {
   std::vector<const PortRecord*> out;
   for (const auto& s : slots_)
@@ -189,7 +228,10 @@ const PortRecord* Switch::find_port(const std::string& name) const noexcept {
 SwitchPortTotals Switch::totals(uint16_t id) const {
   SwitchPortTotals t;
   for (const auto& w : workers_) t.add(w->counters().ports[id]);
+  t.subtract(baseline_[id]);
   return t;
 }
+
+size_t Switch::forget_port(uint16_t id) { return fdb_->flush_port(id); }
 
 }  // namespace tapswitch

@@ -11,8 +11,8 @@
 //   stop()          stops the workers; they send what they had batched.
 //   ~Switch()       stops, closes the ports (returning their mbufs), frees the FDB and pool.
 //
-// Port ids index slots; the FDB stores them. A removed port's id is not reused while the FDB
-// may still name it.
+// Port ids index slots; the FDB stores them. A removed port's id is reused only after its FDB
+// entries are gone and no worker can still act on a lookup that named it (Fdb::remove_port).
 #pragma once
 
 #include <map>
@@ -25,6 +25,8 @@
 #include "dpdk/ring.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_manager.h"
+#include "switch/capture_table.h"
 #include "switch/config.h"
 #include "switch/counters.h"
 #include "switch/rxq_assign.h"
@@ -36,6 +38,7 @@ struct PortRecord {
   uint16_t id;
   PortSpec spec;
   std::unique_ptr<Port> port;
+  bool detached = false;  // its interface was deleted: listed, but out of every worker's plan
 };
 
 class Switch {
@@ -53,6 +56,13 @@ class Switch {
   const PortRecord& add_port(const PortSpec& spec);
   // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
   void remove_port(const std::string& name);
+  // Interface churn (switch/link_monitor.h): take a port whose interface vanished out of the
+  // data path, and later open it again from its spec (same id). reattach_port throws Error
+  // if it cannot open yet.
+  void detach_port(uint16_t id);
+  void reattach_port(uint16_t id);
+  // Flushes the port's learned FDB entries; returns how many.
+  size_t forget_port(uint16_t id);
 
   Fdb& fdb() noexcept { return *fdb_; }
   const PktPool& pool() const noexcept { return *pool_; }
@@ -62,6 +72,10 @@ class Switch {
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
   const RxPlacement& rx_placement() const noexcept { return placement_; }
   PollMode poll_mode() const noexcept { return config_.dp.poll; }
+  CaptureTable& captures() noexcept { return captures_; }
+  CaptureManager& capture_manager() noexcept { return *capman_; }
+  // Returns once every running worker has passed a housekeeping point.
+  void sync_workers();
   // The switch's own counters for one port, summed over the workers.
   SwitchPortTotals totals(uint16_t id) const;
 
@@ -77,10 +91,12 @@ class Switch {
   std::unique_ptr<PktPool> pool_;
   std::unique_ptr<Fdb> fdb_;
   std::vector<std::unique_ptr<PortRecord>> slots_;  // index: port id; null: free
-  uint16_t next_id_ = 0;                            // ids are handed out in order
+  std::vector<SwitchPortTotals> baseline_;          // per id: counted before the port took it
   RxPlacement placement_;
   std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;
+  CaptureTable captures_;
+  std::unique_ptr<CaptureManager> capman_;
 };
 
 }  // namespace tapswitch

@@ -37,6 +37,7 @@ Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll)
     : index_(index),
       lcore_(lcore),
       poll_(poll),
+      fdb_(fdb),
       counters_(std::make_unique<WorkerCounters>()),
       forwarder_(index, fdb, *counters_),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
@@ -145,6 +146,7 @@ void Worker::run() noexcept {
   uint64_t iterations = 0, bursts = 0, frames = 0, drained = 0, busy = 0, idle = 0;
   uint64_t backoff_ns = kBackoffMinNs;
   uint64_t t_prev = rte_rdtsc(), idle_since = t_prev;
+  fdb_.reader_online(index_);
   auto publish_counters = [&] {
     wc.rx_bursts.add(bursts);
     wc.rx_frames.add(frames);
@@ -161,6 +163,10 @@ void Worker::run() noexcept {
       ++bursts;
       frames += n;
       work += n;
+      if (capture_) {
+        if (CaptureSession* cs = capture_->rx(rx.id)) [[unlikely]]
+          cs->offer(pkts, n, CaptureDir::rx);
+      }
       forwarder_.process(rx.id, pkts, n);
     }
     forwarder_.flush();
@@ -184,6 +190,7 @@ void Worker::run() noexcept {
       wc.iterations.add(iterations);
       iterations = 0;
       publish_counters();
+      fdb_.quiescent(index_);
       if (const WorkerPlan* n = next_.exchange(nullptr, std::memory_order_acq_rel)) {
         adopt_plan(n);
         adopted_.store(n->generation, std::memory_order_release);
@@ -191,7 +198,9 @@ void Worker::run() noexcept {
       }
       if (stop_.load(std::memory_order_acquire)) break;
       if (drowsy) {
+        fdb_.reader_offline(index_);
         sleep(backoff_ns);
+        fdb_.reader_online(index_);
         t_prev = rte_rdtsc();
       }
     }
@@ -202,6 +211,7 @@ void Worker::run() noexcept {
     while (forwarder_.drain(d)) {}
   wc.iterations.add(iterations);
   publish_counters();
+  fdb_.reader_offline(index_);
   spdlog::debug("worker {} stopped", index_);
 }
 

@@ -8,6 +8,9 @@
 // its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
 // that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
 //
+// The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
+// housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
+//
 // Concurrency contract:
 //  - The constructor, publish(), launch(), stop_and_wait() and the accessors run on the control
 //    thread.
@@ -25,6 +28,7 @@
 #include "base/unique_fd.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_table.h"
 #include "switch/config_dataplane.h"
 #include "switch/counters.h"
 #include "switch/forwarder.h"
@@ -46,6 +50,12 @@ class Worker {
   // is not running). Returns the previous plan.
   std::unique_ptr<WorkerPlan> publish(std::unique_ptr<WorkerPlan> plan);
 
+  // Frames of captured ports are offered to their session (control thread, before launch).
+  void set_capture(const CaptureTable* t) noexcept {
+    capture_ = t;
+    forwarder_.set_capture(t);
+  }
+
   unsigned index() const noexcept { return index_; }
   unsigned lcore() const noexcept { return lcore_; }
   const WorkerPlan& plan() const noexcept { return *plan_; }
@@ -65,6 +75,7 @@ class Worker {
   unsigned index_;
   unsigned lcore_;
   PollMode poll_;
+  Fdb& fdb_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
   WakeUp wake_;
@@ -75,6 +86,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   uint64_t generation_ = 0;
   bool launched_ = false;
+  const CaptureTable* capture_ = nullptr;
   // Worker-thread state.
   const WorkerPlan* cur_ = nullptr;
   bool can_notify_ = true;  // every rx queue of the plan has a notification fd

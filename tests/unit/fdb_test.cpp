@@ -1,27 +1,32 @@
+// Fdb: learning through the rings, lookups, moves, counters.
 #include <poll.h>
+
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "fdb/fdb.h"
 #include "tests/unit/eal_env.h"
+#include "tests/unit/fdb_util.h"
 
 namespace tapswitch {
 namespace {
 
-FdbKey key(uint8_t last, uint16_t vlan = 0) {
-  const uint8_t mac[6] = {0x02, 0, 0, 0, 0, last};
-  return FdbKey::make(vlan, mac);
-}
-
-FdbEntry lookup(const Fdb& fdb, FdbKey k) {
-  FdbEntry e;
-  fdb.lookup_bulk(&k, 1, &e);
-  return e;
-}
+using test::key;
+using test::lookup;
 
 bool readable(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 1;
+}
+
+TEST(Fdb, EntryLayoutIsOneWordEach) {
+  static_assert(sizeof(FdbKey) == 8 && sizeof(FdbEntry) == 8);
+  const FdbEntry e{0x1234, kFdbStatic, 0, 0xdeadbeef};
+  EXPECT_EQ(e.pack(), 0xdeadbeef'00'01'1234ull);
+  EXPECT_EQ(FdbEntry::unpack(e.pack()).last_seen, 0xdeadbeefu);
+  const uint8_t mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+  EXPECT_EQ(FdbKey::make(0xABC, mac).raw, 0x0ABC'5544'3322'1102ull);
 }
 
 TEST(Fdb, MissUntilTheWriterAppliesTheRequest) {
@@ -38,6 +43,7 @@ TEST(Fdb, MissUntilTheWriterAppliesTheRequest) {
   EXPECT_EQ(e.flags, kFdbDynamic);
   EXPECT_EQ(fdb.stats().entries, 1u);
   EXPECT_EQ(fdb.stats().learned, 1u);
+  EXPECT_EQ(fdb.port_entries(3), 1u);
 }
 
 TEST(Fdb, KeysAreVlanScoped) {
@@ -55,37 +61,35 @@ TEST(Fdb, ADynamicEntryFollowsItsMacAndTheMoveIsCounted) {
   fdb.request_learn(0, key(1), 2);
   fdb.process_learning();
   EXPECT_EQ(lookup(fdb, key(1)).port, 2);
-  EXPECT_EQ(fdb.stats().moved, 1u);
-  EXPECT_EQ(fdb.stats().entries, 1u);
+  FdbStats s = fdb.stats();
+  EXPECT_EQ(s.moved, 1u);
+  EXPECT_EQ(s.learned, 1u);
+  EXPECT_EQ(s.entries, 1u);
+  EXPECT_EQ(fdb.port_entries(1), 0u);
+  EXPECT_EQ(fdb.port_entries(2), 1u);
+}
+
+TEST(Fdb, ARefreshOnTheSamePortUpdatesLastSeenOnly) {
+  Fdb fdb({});
+  fdb.request_learn(0, key(1), 1);
+  fdb.process_learning_at(100);
+  fdb.request_learn(0, key(1), 1);
+  fdb.process_learning_at(105);
+  FdbEntry e = lookup(fdb, key(1));
+  EXPECT_EQ(e.last_seen, 105u);
+  EXPECT_EQ(fdb.stats().moved, 0u);
+  EXPECT_EQ(fdb.stats().learned, 1u);
 }
 
 TEST(Fdb, BulkLookupReturnsEachKeysEntry) {
   Fdb fdb({});
-  for (uint8_t i = 0; i < 40; i += 2) fdb.request_learn(0, key(i), i);
+  for (uint8_t i = 0; i < 64; i += 2) fdb.request_learn(0, key(i), i);
   fdb.process_learning();
   FdbKey keys[Fdb::kMaxBulk];
   FdbEntry out[Fdb::kMaxBulk];
-  for (uint8_t i = 0; i < 40; ++i) keys[i] = key(i);
-  EXPECT_EQ(fdb.lookup_bulk(keys, 40, out), 20u);
-  for (uint8_t i = 0; i < 40; ++i) EXPECT_EQ(out[i].port, i % 2 ? kNoPort : i) << int(i);
-}
-
-TEST(Fdb, AFullTableRefusesNewMacsAndCountsThem) {
-  FdbConfig c;
-  c.capacity = 64;
-  Fdb fdb(c);
-  for (unsigned i = 0; i < 200; ++i) {
-    const uint8_t mac[6] = {0x02, 0, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
-    fdb.request_learn(0, FdbKey::make(0, mac), 1);
-  }
-  fdb.process_learning();
-  FdbStats s = fdb.stats();
-  EXPECT_GE(s.entries, 64u);  // rte_hash may hold a little more than asked
-  EXPECT_EQ(s.entries + s.refused, 200u);
-  EXPECT_GT(s.refused, 0u);
-  unsigned n = 0;
-  fdb.for_each([&](const FdbRecord&) { ++n; });
-  EXPECT_EQ(n, s.entries);
+  for (uint8_t i = 0; i < 64; ++i) keys[i] = key(i);
+  EXPECT_EQ(fdb.lookup_bulk(keys, 64, out), 32u);
+  for (uint8_t i = 0; i < 64; ++i) EXPECT_EQ(out[i].port, i % 2 ? kNoPort : i) << int(i);
 }
 
 TEST(Fdb, AFullLearnRingDropsAndCountsWithoutBlocking) {
@@ -99,6 +103,15 @@ TEST(Fdb, AFullLearnRingDropsAndCountsWithoutBlocking) {
   EXPECT_EQ(fdb.process_learning(), ok);
 }
 
+TEST(Fdb, ALimitedBudgetLeavesTheRestForLater) {
+  Fdb fdb({});
+  for (uint8_t i = 0; i < 200; ++i) fdb.request_learn(0, key(i), 1);
+  EXPECT_EQ(fdb.process_learning(64), 64u);
+  EXPECT_TRUE(readable(fdb.event_fd())) << "the writer must be woken again for the rest";
+  EXPECT_EQ(fdb.process_learning(), 136u);
+  EXPECT_EQ(fdb.stats().entries, 200u);
+}
+
 TEST(Fdb, EachWorkerHasItsOwnRing) {
   FdbConfig c;
   c.workers = 3;
@@ -108,6 +121,15 @@ TEST(Fdb, EachWorkerHasItsOwnRing) {
   EXPECT_EQ(fdb.process_learning(), 2u);
   EXPECT_EQ(lookup(fdb, key(1)).port, 1);
   EXPECT_EQ(lookup(fdb, key(2)).port, 2);
+}
+
+TEST(Fdb, RequestsForPortsOutOfRangeAreIgnored) {
+  FdbConfig c;
+  c.max_ports = 8;
+  Fdb fdb(c);
+  fdb.request_learn(0, key(1), 8);
+  fdb.process_learning();
+  EXPECT_EQ(fdb.stats().entries, 0u);
 }
 
 TEST(Fdb, ForEachListsEveryEntry) {
@@ -120,6 +142,26 @@ TEST(Fdb, ForEachListsEveryEntry) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[key(1, 5).raw], 7);
   EXPECT_EQ(seen[key(2).raw], 8);
+}
+
+TEST(Fdb, WorkerLookupCountersAddUp) {
+  FdbConfig c;
+  c.workers = 2;
+  Fdb fdb(c);
+  fdb.count_lookups(0, 5, 1);
+  fdb.count_lookups(1, 2, 3, 4);
+  FdbStats s = fdb.stats();
+  EXPECT_EQ(s.hits, 7u);
+  EXPECT_EQ(s.misses, 4u);
+  EXPECT_EQ(s.static_conflicts, 4u);
+}
+
+TEST(Fdb, TheTimerFiresEverySecond) {
+  Fdb fdb({});
+  pollfd p{fdb.timer_fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1);
+  fdb.on_timer();
+  EXPECT_FALSE(readable(fdb.timer_fd()));
 }
 
 }  // namespace
