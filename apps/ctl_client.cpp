@@ -24,7 +24,9 @@ CtlClient::CtlClient(const std::string& path) : path_(path) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error_ = "cannot connect to " + path + ": " + std::strerror(errno) + " (is tapswitch running?)";
+    const int e = errno;
+    error_ = "cannot connect to " + path + ": " + std::strerror(e) +
+             (e == EACCES ? " (only root and members of tapswitch's --ctl-group may use it)" : " (is tapswitch running?)");
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }

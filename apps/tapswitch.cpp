@@ -12,10 +12,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "apps/service_notify.h"
 #include "base/error.h"
 #include "dpdk/eal.h"
 #include "dpdk/eal_args.h"
 #include "switch/config.h"
+#include "switch/config_check.h"
 #include "switch/control_loop.h"
 #include "switch/ctl_server.h"
 #include "switch/switch.h"
@@ -68,11 +70,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   const SwitchConfig& cfg = args.config;
+  // Everything that can be checked without starting anything, before anything starts.
+  try {
+    check_config(cfg, allowed_cpus());
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tapswitch: error: %s\n", e.what());
+    return 2;
+  }
+  if (args.action == ParsedArgs::Action::check) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
   setup_logging(cfg.log_level);
   block_shutdown_signals();
 
   try {
-    CtlServer ctl(cfg.ctl_path);
+    CtlServerOptions ctl_options;
+    ctl_options.group = cfg.ctl_group;
+    CtlServer ctl(cfg.ctl_path, ctl_options);
     EalArgsInput ein;
     ein.user = cfg.eal;
     ein.workers = cfg.dp.workers;
@@ -93,11 +108,15 @@ int main(int argc, char** argv) {
                    ctl.path());
       try {
         ControlLoop loop(sw, ctl);
-        sig = loop.run();
+        sig = loop.run([&] {
+          notify_ready(fmt::format("forwarding on {} ports; control socket {}", sw.ports().size(), ctl.path()));
+        });
       } catch (const std::exception& e) {
+        notify_stopping();
         spdlog::critical("control thread failed: {}", e.what());
         return 1;
       }
+      notify_stopping();
       spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
     spdlog::info("tapswitch stopped");

@@ -34,9 +34,12 @@ const char kUsage[] =
     "Commands (`tapswitchctl help` asks the switch for its full list):\n"
     "  show ports | show fdb | show fdb stats | show workers | show stats\n"
     "  port add SPEC | port del NAME\n"
+    "  fdb add MAC PORT [vlan V] | fdb del MAC [vlan V] | fdb flush [port P] [vlan V]\n"
+    "  log level [LEVEL]\n"
     "  capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]\n"
     "      write PORT's frames to FILE as pcapng (tcpdump -r, tshark -r) until N frames or Ctrl-C;\n"
-    "      FILE is opened here, with your permissions, and handed to the switch\n";
+    "      FILE is opened here, with your permissions, and handed to the switch\n"
+    "See tapswitchctl(8).\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "tapswitchctl: %s\nTry 'tapswitchctl --help'.\n", msg.c_str());

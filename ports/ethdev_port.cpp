@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "dpdk/log_bridge.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
@@ -52,12 +53,17 @@ bool rx_intr_capable(const std::string& driver) { return driver == "net_tap"; }
 }  // namespace
 
 std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool) {
-  int rc = rte_dev_probe(spec.devargs.c_str());
-  if (rc < 0) {
-    if (rc == -EEXIST)
-      fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
-    fail("port '{}': DPDK could not probe '{}': {} (see the log for the driver's reason)", spec.text,
-         spec.devargs, err_text(rc));
+  {
+    // The driver says why a probe failed in its log: that line becomes the error.
+    DpdkLogCapture dpdk_log;
+    int rc = rte_dev_probe(spec.devargs.c_str());
+    if (rc < 0) {
+      if (rc == -EEXIST)
+        fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
+      std::string why = dpdk_log.reason();
+      fail("port '{}': DPDK could not probe '{}': {}", spec.text, spec.devargs, why.empty() ? err_text(rc) : why);
+    }
+    dpdk_log.replay();
   }
   rte_dev_iterator it{};
   uint16_t pid = RTE_MAX_ETHPORTS;

@@ -107,7 +107,13 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
-  if (::ioctl(h.fd.get(), TUNSETIFF, &ifr) != 0) {
+  // EBUSY can also be our own port of that name, just removed: io_uring releases a tap's file
+  // asynchronously, a few milliseconds after its ring is closed. Wait a little before saying
+  // someone else holds it.
+  int rc;
+  for (int tries = 0; (rc = ::ioctl(h.fd.get(), TUNSETIFF, &ifr)) != 0 && errno == EBUSY && tries < 50; ++tries)
+    ::usleep(10'000);
+  if (rc != 0) {
     int e = errno;
     if (e == EBUSY) fail("port '{}': tap '{}' is already in use by another process", spec, ifname);
     if (e == EPERM || e == EACCES)

@@ -37,6 +37,7 @@ Commands::Commands(Switch& sw) {
   add_fdb_commands(commands_, sw);
   add_stats_commands(commands_, sw);
   add_capture_commands(commands_, sw);
+  add_log_commands(commands_);
 }
 
 CtlReply Commands::dispatch(const CtlRequest& req) const {

@@ -46,6 +46,7 @@ void add_port_commands(std::vector<Command>& out, Switch& sw);
 void add_fdb_commands(std::vector<Command>& out, Switch& sw);
 void add_stats_commands(std::vector<Command>& out, Switch& sw);
 void add_capture_commands(std::vector<Command>& out, Switch& sw);
+void add_log_commands(std::vector<Command>& out);
 
 // Shared formatting helpers.
 std::string format_mac(const uint8_t mac[6]);

@@ -28,7 +28,9 @@ po::options_description switch_options() {
        "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
        "the interface MTU), io=uring|syscall (default --tap-io)")
     ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
-       "control socket path (mode 0600)")
+       "control socket path (mode 0600, owned by the user running tapswitch)")
+    ("ctl-group", po::value<std::string>()->value_name("GROUP"),
+       "open the control socket to GROUP: mode 0660, group GROUP")
     ("log-level", po::value<std::string>()->default_value("info"),
        "trace, debug, info, warn, error, critical or off")
     ("eal", po::value<std::string>(),
@@ -67,6 +69,10 @@ SwitchConfig to_config(const po::variables_map& vm) {
     if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
   c.ctl_path = vm["ctl"].as<std::string>();
   if (c.ctl_path.empty()) fail("--ctl: the control socket path is empty");
+  if (vm.count("ctl-group")) {
+    c.ctl_group = vm["ctl-group"].as<std::string>();
+    if (c.ctl_group.empty()) fail("--ctl-group: the group name is empty");
+  }
   c.log_level = vm["log-level"].as<std::string>();
   bool ok = false;
   for (const char* l : kLevels) ok |= c.log_level == l;
@@ -97,6 +103,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   generic.add_options()
     ("help,h", "show this help and exit")
     ("version", "show the version and exit")
+    ("check-config", "check the options and the config file, print \"configuration OK\" or the "
+       "first problem, and exit (0 or 2) without starting anything")
     ("config", po::value<std::string>(), "read options from FILE (key = value, # comments)");
   // clang-format on
   po::options_description sw = switch_options();
@@ -137,6 +145,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     fail("{} (see tapswitch --help)", describe(e));
   }
   out.config = to_config(vm);
+  if (vm.count("check-config")) out.action = ParsedArgs::Action::check;
   return out;
 }
 

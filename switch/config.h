@@ -21,6 +21,7 @@ struct SwitchConfig {
   std::vector<PortSpec> ports;
   std::string eal;                  // replaces the default EAL arguments when non-empty
   std::string ctl_path = kDefaultCtlPath;
+  std::string ctl_group;            // empty: socket mode 0600; else 0660 and owned by this group
   std::string log_level = "info";
   unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
@@ -34,7 +35,7 @@ struct SwitchConfig {
 };
 
 struct ParsedArgs {
-  enum class Action { run, help, version } action = Action::run;
+  enum class Action { run, help, version, check } action = Action::run;
   SwitchConfig config;
   std::string help;  // the --help text
 };
