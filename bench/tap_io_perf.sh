@@ -7,7 +7,7 @@
 #   bridge           Linux bridge + veth pairs
 #   uring / syscall  tapswitch, two raw-fd taps (offload=on), --tap-io uring or syscall
 #   uring-nooff      tapswitch, io_uring, offload=off on both taps
-# tapswitch runs pinned to CPU 1 (its worker and its control thread). Per system, RUNS times
+# tapswitch's one worker is pinned to CPU 1 (--lcores 1); trafgen runs on CPU 0. Per system, RUNS times
 # (default 3), and the median is printed:
 #   TCP    one iperf3 stream for 5 s, Gbit/s at the receiver
 #   60B    trafgen sending 60-byte UDP frames from CPU 0 for 5 s, kpps counted as rx_packets of
@@ -22,8 +22,10 @@ runs=${2:-3}
 tapswitch="$build/apps/tapswitch"
 ctlbin="$build/apps/tapswitchctl"
 tag="tvp$$"
-na="${tag}a"
-nb="${tag}b"
+round=0  # each setup gets names of its own: deleting a namespace frees its interfaces later
+id=""
+na=""
+nb=""
 tmp=$(mktemp -d /tmp/tap_io_perf.XXXXXX)
 sw_pid=""
 
@@ -32,44 +34,54 @@ for tool in iperf3 trafgen ping; do
 done
 [ -x "$tapswitch" ] || { echo "tap_io_perf: no $tapswitch (build first)" >&2; exit 2; }
 
+new_names() {
+  round=$((round + 1))
+  id="${tag}r$round"
+  na="${id}a"
+  nb="${id}b"
+}
+
 teardown() {
   if [ -n "$sw_pid" ]; then
     kill "$sw_pid" 2>/dev/null || true
     wait "$sw_pid" 2>/dev/null || true
     sw_pid=""
   fi
+  [ -n "$id" ] || return 0
   ip netns del "$na" 2>/dev/null || true
   ip netns del "$nb" 2>/dev/null || true
-  ip link del "${tag}br" 2>/dev/null || true
+  ip link del "${id}br" 2>/dev/null || true
 }
 trap 'teardown; rm -rf "$tmp"' EXIT
 
-# Interfaces pa (10.78.0.1) in $na and pb (10.78.0.2) in $nb, both named after the tag.
+# Interfaces ${id}0 (10.78.0.1) in $na and ${id}1 (10.78.0.2) in $nb.
 address() {
   ip netns add "$na"
   ip netns add "$nb"
-  ip link set "${tag}0" netns "$na"
-  ip link set "${tag}1" netns "$nb"
-  ip -n "$na" addr add 10.78.0.1/24 dev "${tag}0"
-  ip -n "$nb" addr add 10.78.0.2/24 dev "${tag}1"
+  ip link set "${id}0" netns "$na"
+  ip link set "${id}1" netns "$nb"
+  ip -n "$na" addr add 10.78.0.1/24 dev "${id}0"
+  ip -n "$nb" addr add 10.78.0.2/24 dev "${id}1"
   for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
-  ip -n "$na" link set "${tag}0" up
-  ip -n "$nb" link set "${tag}1" up
+  ip -n "$na" link set "${id}0" up
+  ip -n "$nb" link set "${id}1" up
 }
 
 setup_bridge() {
-  ip link add "${tag}br" type bridge
-  ip link set "${tag}br" up
+  new_names
+  ip link add "${id}br" type bridge
+  ip link set "${id}br" up
   for i in 0 1; do
-    ip link add "${tag}$i" type veth peer name "${tag}p$i"
-    ip link set "${tag}p$i" master "${tag}br" up
+    ip link add "${id}$i" type veth peer name "${id}p$i"
+    ip link set "${id}p$i" master "${id}br" up
   done
   address
 }
 
 setup_tapswitch() {  # io offload
-  taskset -c 1 "$tapswitch" --ctl "$tmp/ctl" --tap-io "$1" \
-    --port "tap:${tag}0,offload=$2" --port "tap:${tag}1,offload=$2" >"$tmp/log" 2>&1 &
+  new_names
+  "$tapswitch" --ctl "$tmp/ctl" --lcores 1 --tap-io "$1" \
+    --port "tap:${id}0,offload=$2" --port "tap:${id}1,offload=$2" >"$tmp/log" 2>&1 &
   sw_pid=$!
   for _ in $(seq 100); do
     "$ctlbin" --ctl "$tmp/ctl" show ports >/dev/null 2>&1 && break
@@ -90,20 +102,20 @@ tcp_gbps() {
 
 frames_kpps() {
   local mac_a mac_b before after
-  mac_a=$(ip netns exec "$na" cat "/sys/class/net/${tag}0/address")
-  mac_b=$(ip netns exec "$nb" cat "/sys/class/net/${tag}1/address")
+  mac_a=$(ip netns exec "$na" cat "/sys/class/net/${id}0/address")
+  mac_b=$(ip netns exec "$nb" cat "/sys/class/net/${id}1/address")
   cat >"$tmp/trafgen.cfg" <<EOF
 { $(echo "$mac_b" | sed 's/^/0x/; s/:/, 0x/g'), $(echo "$mac_a" | sed 's/^/0x/; s/:/, 0x/g'), 0x08, 0x00,
   0x45, 0x00, const16(46), const16(0), 0x40, 0x00, 64, 17, csumip(14, 33),
   10, 78, 0, 1, 10, 78, 0, 2, const16(9), const16(9), const16(26), const16(0), fill(0x41, 18) }
 EOF
-  ip netns exec "$na" taskset -c 0 timeout 7 trafgen --dev "${tag}0" --conf "$tmp/trafgen.cfg" --cpus 1 -q \
+  ip netns exec "$na" taskset -c 0 timeout 7 trafgen --dev "${id}0" --conf "$tmp/trafgen.cfg" --cpus 1 -q \
     >/dev/null 2>&1 &
   local tg=$!
   sleep 1
-  before=$(ip netns exec "$nb" cat "/sys/class/net/${tag}1/statistics/rx_packets")
+  before=$(ip netns exec "$nb" cat "/sys/class/net/${id}1/statistics/rx_packets")
   sleep 5
-  after=$(ip netns exec "$nb" cat "/sys/class/net/${tag}1/statistics/rx_packets")
+  after=$(ip netns exec "$nb" cat "/sys/class/net/${id}1/statistics/rx_packets")
   wait "$tg" || true
   echo $(((after - before) / 5000))
 }

@@ -1,11 +1,14 @@
 #include "ports/tap_uring.h"
 
+#include <poll.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,7 +33,9 @@ std::unique_ptr<TapUring> TapUring::create(int fd, std::string* why) {
   // Bound to the receiving thread, which enables the ring on its first poll.
   p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
             IORING_SETUP_R_DISABLED;
-  int rc = io_uring_queue_init_params(kRxDepth, &u->rx_ring_, &p);
+  p.flags |= IORING_SETUP_CQSIZE;
+  p.cq_entries = 4 * kRxDepth;
+  int rc = io_uring_queue_init_params(kRxDepth + 1, &u->rx_ring_, &p);
   if (rc < 0) {
     *why = std::string("io_uring_setup (receive ring, DEFER_TASKRUN): ") + std::strerror(-rc);
     return nullptr;
@@ -68,38 +73,48 @@ void TapUring::fail_rx(int err) noexcept {
   rx_error_ = err;
 }
 
-void TapUring::arm(TapRxFrames& frames, unsigned slot) noexcept {
-  RxSlot& s = rx_slots_[slot];
-  if (!frames.arm(s)) {
-    rx_idle_[rx_idle_n_++] = static_cast<uint8_t>(slot);
-    return;
-  }
-  io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_);  // never null: one sqe per slot at most
-  io_uring_prep_readv(sqe, fd_, s.iov, s.iovcnt, 0);
-  io_uring_sqe_set_data64(sqe, slot);
-}
-
-bool TapUring::start_rx(TapRxFrames& frames) noexcept {
+bool TapUring::start_rx() noexcept {
   rx_started_ = true;
   if (enable_rings(rx_ring_) != 0) {
     fail_rx(errno);
     return false;
   }
-  for (unsigned i = 0; i < kRxDepth; ++i) arm(frames, i);
+  for (unsigned i = 0; i < kRxDepth; ++i) rx_free_[i] = static_cast<uint8_t>(kRxDepth - 1 - i);
+  rx_free_n_ = kRxDepth;
   return true;
 }
 
-uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16_t n) noexcept {
-  if (unlikely(!rx_started_) && !start_rx(frames)) return 0;
-  if (unlikely(rx_idle_n_)) {  // slots left without buffers when the pool was empty
-    unsigned idle = rx_idle_n_;
-    rx_idle_n_ = 0;
-    uint8_t retry[kRxDepth];
-    std::memcpy(retry, rx_idle_.data(), idle);
-    for (unsigned i = 0; i < idle; ++i) arm(frames, retry[i]);
+// Queues up to k reads that fail at once (-EAGAIN) instead of waiting; returns how many.
+unsigned TapUring::queue_reads(TapRxFrames& frames, unsigned k) noexcept {
+  unsigned q = 0;
+  while (q < k && rx_free_n_) {
+    const unsigned slot = rx_free_[rx_free_n_ - 1];
+    RxSlot& s = rx_slots_[slot];
+    if (!frames.arm(s)) break;  // pool empty: counted; the kernel keeps the frames
+    io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_);
+    if (!sqe) break;
+    --rx_free_n_;
+    io_uring_prep_readv2(sqe, fd_, s.iov, s.iovcnt, 0, RWF_NOWAIT);
+    io_uring_sqe_set_data64(sqe, slot);
+    ++q;
   }
-  if (io_uring_cq_ready(&rx_ring_) == 0) {
-    if (io_uring_sq_ready(&rx_ring_) == 0 && !taskrun_pending(rx_ring_)) return 0;  // idle: no syscall
+  return q;
+}
+
+uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16_t n) noexcept {
+  if (unlikely(!rx_started_) && !start_rx()) return 0;
+  const bool event = io_uring_cq_ready(&rx_ring_) || taskrun_pending(rx_ring_);
+  if (!rx_readable_ && !event && rx_poll_armed_) return 0;  // idle: no syscall
+  // Something may be queued: read a batch (a pending event is most likely the poll saying so).
+  const unsigned queued = queue_reads(frames, std::min<unsigned>(rx_batch_, n));
+  if (!rx_poll_armed_) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_)) {
+      io_uring_prep_poll_multishot(sqe, fd_, POLLIN);
+      io_uring_sqe_set_data64(sqe, kPollTag);
+      rx_poll_armed_ = true;
+    }
+  }
+  if (io_uring_sq_ready(&rx_ring_) || event) {
     int rc = io_uring_submit_and_get_events(&rx_ring_);
     if (unlikely(rc < 0) && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       fail_rx(-rc);  // -EEXIST: another thread polls this port now
@@ -107,29 +122,40 @@ uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16
     }
   }
   uint16_t got = 0;
-  unsigned seen = 0;
+  unsigned seen = 0, ok = 0;
+  bool drained = false, woken = false;
   io_uring_cqe* cqe;
   unsigned head;
   io_uring_for_each_cqe(&rx_ring_, head, cqe) {
-    if (got == n) break;
     ++seen;
-    const unsigned slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
+    const uint64_t tag = io_uring_cqe_get_data64(cqe);
     const int res = cqe->res;
+    if (tag == kPollTag) {  // the fd became readable (or the poll ended: arm it again)
+      if (!(cqe->flags & IORING_CQE_F_MORE)) rx_poll_armed_ = false;
+      woken = true;
+      continue;
+    }
+    const unsigned slot = static_cast<unsigned>(tag);
+    rx_free_[rx_free_n_++] = static_cast<uint8_t>(slot);
     if (likely(res > 0)) {
-      rte_mbuf* m = frames.complete(rx_slots_[slot], static_cast<size_t>(res), mtu);
-      if (m) pkts[got++] = m;
-    } else if (res == -ECANCELED) {
-      continue;  // only at teardown
+      ++ok;
+      if (rte_mbuf* m = frames.complete(rx_slots_[slot], static_cast<size_t>(res), mtu)) pkts[got++] = m;
+    } else if (res == -EAGAIN) {
+      drained = true;
     } else if (res == -EBADFD) {
       frames.count_error(-res);
       rx_detached_ = true;
-      continue;
-    } else if (res != -EAGAIN && res != -EINTR) {
+    } else if (res != -ECANCELED && res != -EINTR) {
       frames.count_error(-res);
     }
-    arm(frames, slot);
   }
   io_uring_cq_advance(&rx_ring_, seen);
+  // Read on while whole batches come back full; after a short one, wait for the poll.
+  if (queued) {
+    rx_readable_ = !drained;
+    rx_batch_ = drained ? std::max(2u, ok + 1) : std::min(kRxDepth, 2 * rx_batch_);
+  }
+  if (woken) rx_readable_ = true;
   return got;
 }
 
