@@ -20,9 +20,9 @@ fi
 
 # Build and run dependencies, then what the tests and the demo drive.
 packages="g++ meson ninja-build pkg-config
-  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
+  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps"
+  iproute2 iputils-ping python3 procps util-linux dpdk-dev"
 
 missing=""
 for p in $packages; do
