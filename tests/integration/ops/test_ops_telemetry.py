@@ -10,6 +10,7 @@ equal them. DPDK's own client, dpdk-telemetry.py (package dpdk-dev), is used too
 import json
 import shutil
 import subprocess
+import threading
 
 import opslib
 import tslib
@@ -71,6 +72,34 @@ def test(t):
     w = workers["0"]
     check(w["lcore"] == ctl_workers[0]["lcore"] and w["rx_frames"] <= ctl_workers[0]["rx_frames"]
           and w["rx_frames"] > 0, f"/tapswitch/workers: {w} vs {ctl_workers[0]}")
+
+    # Telemetry runs on DPDK's own threads while the control thread adds and removes ports:
+    # every reply must show a whole port set, never a half-added or half-removed port.
+    c = t.name("c")
+    replies, errors, stop = [], [], threading.Event()
+
+    def hammer():
+        try:
+            reader = opslib.Telemetry(sw.pid)
+            while not stop.is_set():
+                replies.append(set(reader.query("/tapswitch/ports")))
+            reader.close()
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    th = threading.Thread(target=hammer)
+    th.start()
+    try:
+        for _ in range(15):
+            sw.ctl("port", "add", f"tap:{c}")
+            sw.ctl("port", "del", c)
+    finally:
+        stop.set()
+        th.join(30)
+    check(not errors, f"telemetry failed during port add/del: {errors}")
+    odd = [r for r in replies if r not in ({a, b}, {a, b, c})]
+    check(replies and not odd, f"{len(replies)} telemetry replies, odd port sets: {odd[:3]}")
+    say(f"{len(replies)} telemetry readings during 15 port add/del cycles, all consistent")
     tel.close()
 
     client = shutil.which("dpdk-telemetry.py")
