@@ -103,7 +103,7 @@ unsigned Fdb::process_learning_at(uint32_t t, unsigned budget) {
 void Fdb::on_timer() {
   uint64_t expirations;
   [[maybe_unused]] ssize_t r = ::read(timer_fd_.get(), &expirations, sizeof expirations);
-  age(now());
+  age(writer_now());
 }
 
 uint32_t Fdb::port_entries(uint16_t port) const noexcept {

@@ -78,6 +78,9 @@ struct FdbConfig {
   uint32_t aging = 300;        // seconds; 0 = never
   uint32_t port_limit = 0;     // dynamic entries per port; 0 = no limit
   uint16_t max_ports = 1024;   // port ids are below this
+  // The writer's clock in seconds, for process_learning(), flushes, the timer and statics;
+  // empty: Fdb::now(). Tests substitute a simulated one.
+  std::function<uint32_t()> clock;
 };
 
 struct FdbStats {
@@ -136,7 +139,7 @@ class Fdb {
   // Readable every second; the writer then calls on_timer(), which ages a slice of the table.
   int timer_fd() const noexcept { return timer_fd_.get(); }
   // Applies queued learn requests, at most `budget`. Returns how many were applied.
-  unsigned process_learning(unsigned budget = 65536) { return process_learning_at(now(), budget); }
+  unsigned process_learning(unsigned budget = 65536) { return process_learning_at(writer_now(), budget); }
   unsigned process_learning_at(uint32_t now, unsigned budget = 65536);
   void on_timer();
   // Removes dynamic entries idle for more than the aging time: the next slice of the table,
@@ -177,6 +180,7 @@ class Fdb {
     Counter learn_dropped, hits, misses, static_conflicts;
   };
 
+  uint32_t writer_now() const { return config_.clock ? config_.clock() : now(); }
   // fdb_writer.cpp
   void apply(const LearnRequest& req, uint32_t now);
   void learn_new(FdbKey key, uint16_t port, uint32_t now);

@@ -151,7 +151,7 @@ unsigned Fdb::age(uint32_t t, bool whole_table) {
 
 FdbAdd Fdb::add_static(FdbKey key, uint16_t port) {
   if (port >= config_.max_ports) fail("port id {} is out of range (below {})", port, config_.max_ports);
-  const FdbEntry e{port, kFdbStatic, 0, now()};
+  const FdbEntry e{port, kFdbStatic, 0, writer_now()};
   const uint32_t slot = table_.find(key.raw);
   if (slot != MacTable::kNone) {
     const FdbEntry old = FdbEntry::unpack(table_.at(slot).value);

@@ -20,9 +20,11 @@ fi
 
 # Build and run dependencies, then what the tests and the demo drive.
 packages="g++ meson ninja-build pkg-config
-  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev libsystemd-dev
+  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev liburing-dev
+  libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps util-linux dpdk-dev"
+  iproute2 iputils-ping python3 procps tshark util-linux dpdk-dev
+  iperf3 netsniff-ng gnuplot-nox"  # the last line: what bench/run drives
 
 missing=""
 for p in $packages; do

@@ -29,6 +29,7 @@ struct SwitchConfig {
   uint32_t fdb_aging = 300;         // seconds; 0 = never
   uint32_t fdb_port_limit = 0;      // MACs learned per port; 0 = no limit
   std::vector<FdbStaticSpec> fdb_static;
+  TapIo tap_io = TapIo::uring;      // raw-fd tap ports' I/O unless a port says io=
   std::string config_file;
   DataplaneConfig dp;               // workers, CPUs, rx-queue placement, polling
 };

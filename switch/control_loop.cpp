@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -15,7 +16,6 @@
 #include "switch/link_monitor.h"
 #include "switch/telemetry.h"
 
-#include <chrono>
 
 namespace tapswitch {
 
@@ -67,6 +67,8 @@ int ControlLoop::run(const std::function<void()>& ready) {
     if (now - last_tick >= std::chrono::seconds(1)) {
       last_tick = now;
       links.tick();
+      // Ports re-read what may change behind the switch's back (a kernel interface's MTU).
+      for (const PortRecord* rec : sw_.ports()) rec->port->refresh();
     }
   }
   ctl_.on_close(nullptr);

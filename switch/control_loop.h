@@ -1,8 +1,9 @@
 // ControlLoop: what the control thread does while the switch runs.
 //
 // It serves the control socket, applies the FDB's learn requests (it is the FDB's single
-// writer), and ends on SIGINT or SIGTERM. Those signals must be blocked in every thread, which
-// block_shutdown_signals() does when called before any thread (DPDK's included) is started.
+// writer), has every port refresh() about once a second, and ends on SIGINT or SIGTERM. Those
+// signals must be blocked in every thread, which block_shutdown_signals() does when called
+// before any thread (DPDK's included) is started.
 //
 // It also attaches tapswitch's DPDK telemetry commands (switch/telemetry.h). Every event
 // handler runs holding the control lock, which those commands take too.

@@ -2,7 +2,8 @@
 //
 // Each worker owns one WorkerCounters and is its only writer; the control thread sums them
 // across workers when asked. Port ids index `ports`. Drops are counted at the port where they
-// are decided: ingress for runt, same-port, no-destination and filtered, egress for tx-full.
+// are decided: ingress for runt, same-port, no-destination and filtered, egress for tx-full,
+// oversize, no-mbuf and bad-offload (switch/egress_offload.h).
 #pragma once
 
 #include <array>
@@ -21,6 +22,9 @@ enum class DropReason : uint8_t {
   no_dest,    // flooded, but no other port is there
   tx_full,    // the egress port did not accept it (queue full)
   filtered,   // IEEE 802.1D link-local group address a bridge must not forward
+  oversize,   // longer than the egress MTU allows, and not a GSO frame that can be cut to fit
+  no_mbuf,    // a pool ran dry while the frame was segmented or copied for the egress port
+  bad_offload,  // offload fields that do not match the frame (cannot segment or checksum it)
   count_
 };
 constexpr unsigned kDropReasons = static_cast<unsigned>(DropReason::count_);

@@ -18,6 +18,11 @@
 // Tx: frames leave on this worker's own tx queue of the port, or go through a single-producer
 // ring to the worker that owns the queue (see switch/rxq_assign.h); that worker calls drain().
 //
+// On the way out, a frame with offloads its egress port cannot take (a GSO frame, a partial
+// checksum), or longer than the port's MTU allows, goes through the EgressOffload
+// (switch/egress_offload.h), on the worker that sends it; a burst without such frames costs one
+// flag test per frame.
+//
 // Concurrency: a Forwarder belongs to one worker thread. set_ports() is called by that thread
 // or while it is not running.
 #pragma once
@@ -30,6 +35,7 @@
 #include "ports/port.h"
 #include "switch/capture_table.h"
 #include "switch/counters.h"
+#include "switch/egress_offload.h"
 #include "switch/worker_plan.h"
 
 namespace tapswitch {
@@ -66,6 +72,11 @@ class Forwarder {
   void enqueue(uint16_t port, rte_mbuf* m) noexcept;
   void send(uint16_t port) noexcept;
   void transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept;
+  void transmit_prepared(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                         const EgressRules& rules) noexcept;
+  void send_burst(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, unsigned n) noexcept;
+
+  static constexpr unsigned kPreparedMax = EgressOffload::kMaxSegments + kBurst;
 
   unsigned worker_;
   Fdb& fdb_;
@@ -75,6 +86,7 @@ class Forwarder {
   std::unique_ptr<uint16_t[]> dirty_;    // ports with batched frames
   unsigned n_dirty_ = 0;
   const CaptureTable* capture_ = nullptr;
+  EgressOffload egress_;                 // what a port cannot do, done in software
 };
 
 }  // namespace tapswitch

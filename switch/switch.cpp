@@ -62,7 +62,6 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   for (const PortSpec& spec : config.ports) {
     auto port = open_port(spec, *pool_);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
-    spdlog::info("port {} ({}) added as id {}", port->name(), spec.text, id);
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
   }
   add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
@@ -70,6 +69,9 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
     return r ? r->id : -1;
   });
   replan(true);  // checks --rxq-affinity against the ports
+  // Only once every port opened: a switch that fails to start prints one line, its error.
+  for (const auto& rec : slots_)
+    if (rec) spdlog::info("port {} ({}) added as id {}", rec->port->name(), rec->spec.text, rec->id);
 }
 
 Switch::~Switch() {
@@ -111,7 +113,9 @@ uint16_t Switch::free_id() const {
   fail("no free port id: {} ports exist (at most {})", kMaxPorts, kMaxPorts);
 }
 
-const PortRecord& Switch::add_port(const PortSpec& spec) {
+const PortRecord& Switch::add_port(const PortSpec& given) {
+  PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io, as at start
+  if (spec.kind != PortKind::dpdk && spec.io == TapIo::automatic) spec.io = config_.tap_io;
   std::vector<PortSpec> specs{spec};
   for (const PortRecord* r : ports()) specs.push_back(r->spec);
   check_unique(specs);

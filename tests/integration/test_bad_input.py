@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import tslib
 from tslib import check, say
 
-SHELL_NO_TUN = 'mount -t tmpfs none /dev/net && exec "$0" "$@"'
+SHELL_NO_TUN = 'mount -n -t tmpfs none /dev/net && exec "$0" "$@"'
 
 
 def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=()):
@@ -24,6 +25,7 @@ def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=())
     ctl_dir = ctl_dir or tempfile.mkdtemp(prefix="bad-", dir=t.tmp)
     ctl = os.path.join(ctl_dir, "ctl.sock")
     cmd = list(wrapper) + [t.tapswitch, "--ctl", ctl] + list(args)
+    started = time.time()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=env)
     try:
@@ -46,10 +48,8 @@ def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=())
     check(not left, f"{where}: interfaces left behind: {left}")
     check(all(n in tslib.link_names() for n in keep), f"{where}: removed an interface it did not own: {keep}")
     check(not os.path.exists(ctl), f"{where}: control socket {ctl} left behind")
-    dirs = tslib.dpdk_runtime_dirs(p.pid)
-    if env and env.get("XDG_RUNTIME_DIR"):
-        dirs.append(os.path.join(env["XDG_RUNTIME_DIR"], "dpdk", f"tapswitch-{p.pid}"))
-    left = [d for d in dirs if os.path.exists(d)]
+    xdg = [os.path.join(env["XDG_RUNTIME_DIR"], "dpdk")] if env and env.get("XDG_RUNTIME_DIR") else []
+    left = tslib.dpdk_runtime_dirs(p.pid, started, xdg)
     check(not left, f"{where}: DPDK runtime directory left behind: {left}")
     say(f"ok  {label}: {line}")
 
@@ -77,18 +77,23 @@ def test(t):
     run_bad(t, "the same interface twice", ["--port", f"tap:{a}", "--port", f"dpdk:net_tap0,iface={a}"],
             [a, "already"])
 
+    run_bad(t, "unknown DPDK driver", ["--port", "dpdk:net_bogus0"], ["net_bogus0"])
+    run_bad(t, "af_packet on a missing interface", ["--port", f"tap:{a}", "--port",
+                                                    f"dpdk:net_af_packet0,iface={b}"], [b, "No such device"])
+
     held, fd = t.hold_tap("h")
     run_bad(t, "tap held by another process", ["--port", f"tap:{held}"], [held, "in use"], keep=[held])
     run_bad(t, "tap held, after ports that opened",
             ["--port", f"tap:{a}", "--port", f"dpdk:net_tap0,iface={b}", "--port", f"tap:{held}"],
             [held, "in use"], keep=[held])
+    run_bad(t, "net_tap on a tap held by another process", ["--port", f"dpdk:net_tap0,iface={held}"],
+            [held, "TUNSETIFF"], keep=[held])
     t.release_tap(fd)
     tslib.wait_for(lambda: not tslib.link_exists(held), f"{held} to go once closed")
 
     run_bad(t, "no /dev/net/tun", ["--port", f"tap:{a}"], ["/dev/net/tun"],
             wrapper=["unshare", "-m", "sh", "-c", SHELL_NO_TUN])
-    run_bad(t, "no /dev/net/tun, after a net_tap port", ["--port", f"dpdk:net_tap0,iface={b}", "--port",
-                                                        f"tap:{a}"], ["/dev/net/tun"],
+    run_bad(t, "no /dev/net/tun for a net_tap port", ["--port", f"dpdk:net_tap0,iface={b}"], ["/dev/net/tun"],
             wrapper=["unshare", "-m", "sh", "-c", SHELL_NO_TUN])
 
     # As nobody, in a directory nobody may use, so that the tap is what lacks permission.
@@ -97,6 +102,9 @@ def test(t):
     os.chmod(open_dir, 0o777)
     env = dict(os.environ, XDG_RUNTIME_DIR=open_dir)
     run_bad(t, "no permission", ["--port", f"tap:{c}"], ["permission", c],
+            wrapper=["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"],
+            env=env, ctl_dir=open_dir)
+    run_bad(t, "no permission for a net_tap port", ["--port", f"dpdk:net_tap0,iface={c}"], [c, "not permitted"],
             wrapper=["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"],
             env=env, ctl_dir=open_dir)
 

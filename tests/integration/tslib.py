@@ -16,6 +16,7 @@ runs on success, failure, exception and SIGTERM/SIGINT. Without root or /dev/net
 exits with 77, meson's "skipped".
 """
 import atexit
+import json
 import os
 import re
 import shutil
@@ -173,28 +174,6 @@ class Namespace:
         return netns_entered(self.name)
 
 
-def ping_all_pairs(hosts, attempts=3):
-    """hosts: [(namespace, ip)]. Every ordered pair must get 3 of 3 replies; a pair may try
-    again (the first ARP exchange can cost a request). Pairs run concurrently."""
-    pending = [(a, b) for a in hosts for b in hosts if a is not b]
-    for attempt in range(1, attempts + 1):
-        procs = [(a, b, subprocess.Popen(
-            ["ip", "netns", "exec", a[0].name, "ping", "-c", "3", "-i", "0.2", "-W", "1", "-q", b[1]],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) for a, b in pending]
-        failed = []
-        for a, b, p in procs:
-            out = p.communicate(timeout=30)[0]
-            ok = p.returncode == 0 and " 3 received" in out
-            if not ok:
-                failed.append((a, b, out.strip().splitlines()[-2:] if out.strip() else []))
-        say(f"attempt {attempt}: {len(pending) - len(failed)}/{len(pending)} pairs answered 3/3")
-        if not failed:
-            return
-        pending = [(a, b) for a, b, _ in failed]
-    check(False, "no 3/3 replies between: " + "; ".join(
-        f"{a[0].name} -> {b[1]} ({' / '.join(o)})" for a, b, o in failed))
-
-
 # ---------------------------------------------------------------------------------------------
 # The daemon.
 
@@ -216,9 +195,19 @@ def unexpected_lines(text, allow=()):
     return bad
 
 
-def dpdk_runtime_dirs(pid):
-    """Where EAL keeps its per-instance directory for our default --file-prefix."""
-    return [os.path.join(d, f"tapswitch-{pid}") for d in (DPDK_RUN, "/tmp/dpdk")]
+def dpdk_runtime_dirs(pid, since, extra=()):
+    """EAL's per-instance directories (default --file-prefix tapswitch-PID) that exist and were
+    touched since `since` (time.time()): a directory an earlier process with the same pid
+    left behind is not ours."""
+    dirs = [os.path.join(d, f"tapswitch-{pid}") for d in (DPDK_RUN, "/tmp/dpdk", *extra)]
+    out = []
+    for d in dirs:
+        try:
+            if os.stat(d).st_mtime >= since - 0.05:
+                out.append(d)
+        except FileNotFoundError:
+            pass
+    return out
 
 
 class Daemon:
@@ -234,7 +223,7 @@ class Daemon:
         for p in ports:
             self.cmd += ["--port", p]
         self.cmd += list(args)
-        self.stopped = False
+        self.started = time.time()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, pass_fds=pass_fds)
@@ -260,7 +249,6 @@ class Daemon:
 
     def ctl(self, *args):
         """Runs `tapswitchctl -j ARGS` and returns the parsed JSON."""
-        import json
         r = self.ctl_run("-j", *args)
         check(r.returncode == 0, f"tapswitchctl {' '.join(args)} exited with {r.returncode}: {r.stderr.strip()}")
         return json.loads(r.stdout)
@@ -288,14 +276,13 @@ class Daemon:
             rc = self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             raise TestFailure("tapswitch did not exit within 30 s of SIGTERM")
-        self.stopped = True
         log = self.log()
         check(rc == 0, f"tapswitch exited with {rc} after SIGTERM:\n{log}")
         bad = unexpected_lines(log, self.allow)
         check(not bad, "unexpected lines in tapswitch's log:\n  " + "\n  ".join(bad))
         check(not os.path.exists(self.ctl_path), f"control socket {self.ctl_path} left behind")
-        for d in dpdk_runtime_dirs(self.pid):
-            check(not os.path.exists(d), f"DPDK runtime directory {d} left behind")
+        left = dpdk_runtime_dirs(self.pid, self.started)
+        check(not left, f"DPDK runtime directory left behind: {left}")
 
     def kill(self):
         if self.proc.poll() is None:
@@ -305,7 +292,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for d in dpdk_runtime_dirs(self.pid):
+        for d in dpdk_runtime_dirs(self.pid, self.started):
             shutil.rmtree(d, ignore_errors=True)  # only after a failure: stop() asserts it is gone
 
 
@@ -314,7 +301,7 @@ class Daemon:
 
 class Test:
     def __init__(self, tag):
-        check(re.fullmatch(r"[a-z0-9]{1,3}", tag), f"bad test tag {tag!r}")
+        check(re.fullmatch(r"[a-z]{1,3}", tag), f"bad test tag {tag!r}")
         self.prefix = f"ti{tag}{os.getpid()}"
         self.tapswitch = binary("TAPSWITCH", "tapswitch")
         self.tapswitchctl = binary("TAPSWITCHCTL", "tapswitchctl")
@@ -325,6 +312,7 @@ class Test:
 
     def name(self, suffix):
         """A unique interface or namespace name: prefix + suffix, at most 15 characters."""
+        check(re.match(r"[a-z]", suffix), f"suffix {suffix!r} must start with a letter (after the pid)")
         n = self.prefix + suffix
         check(len(n) <= 15, f"interface name {n} is longer than 15 characters")
         return n
@@ -372,7 +360,7 @@ class Test:
         left = [f"netns {n}" for n in sh("ip", "netns", "list").stdout.split() if n.startswith(self.prefix)]
         left += [f"link {n}" for n in link_names() if n.startswith(self.prefix)]
         for d in self.daemons:
-            left += [f"dir {p}" for p in dpdk_runtime_dirs(d.pid) if os.path.exists(p)]
+            left += [f"dir {p}" for p in dpdk_runtime_dirs(d.pid, d.started)]
         return left
 
 
