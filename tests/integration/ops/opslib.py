@@ -78,8 +78,13 @@ class RawClient:
         self.sock.close()
 
 
+def runtime_dirs(pid):
+    """Where EAL puts the per-instance directory of tapswitch's default --file-prefix."""
+    return [os.path.join(d, f"tapswitch-{pid}") for d in (tslib.DPDK_RUN, "/tmp/dpdk")]
+
+
 def telemetry_socket_path(pid):
-    for d in tslib.dpdk_runtime_dirs(pid):
+    for d in runtime_dirs(pid):
         p = os.path.join(d, "dpdk_telemetry.v2")
         if os.path.exists(p):
             return p
@@ -139,6 +144,17 @@ class NotifySocket:
 
 
 def run_tapswitch(t, args, timeout=30, **kw):
-    """Runs tapswitch to completion (for --check-config); returns the CompletedProcess."""
-    return subprocess.run([t.tapswitch] + list(args), capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, **kw)
+    """Runs tapswitch to completion (for --check-config); returns a CompletedProcess with the
+    process's pid as .pid."""
+    cmd = [t.tapswitch] + list(args)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise TestFailure(f"{' '.join(cmd)} did not exit within {timeout} s")
+    r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    r.pid = p.pid
+    return r

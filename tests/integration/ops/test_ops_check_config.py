@@ -46,7 +46,7 @@ def nothing_started(t, label, pid, ctl):
     left = [n for n in tslib.link_names() if n.startswith(t.prefix)]
     check(not left, f"{label}: --check-config created interfaces: {left}")
     check(not os.path.exists(ctl), f"{label}: --check-config created the control socket")
-    dirs = [d for d in tslib.dpdk_runtime_dirs(pid) if os.path.exists(d)]
+    dirs = [d for d in opslib.runtime_dirs(pid) if os.path.exists(d)]
     check(not dirs, f"{label}: --check-config started DPDK: {dirs}")
 
 
@@ -66,7 +66,7 @@ def test(t):
     r = opslib.run_tapswitch(t, ["--check-config", "--config", good])
     check(r.returncode == 0 and r.stdout == "configuration OK\n" and r.stderr == "",
           f"good file: rc {r.returncode}, stdout {r.stdout!r}, stderr {r.stderr!r}")
-    nothing_started(t, "good file", 0, ctl)
+    nothing_started(t, "good file", r.pid, ctl)
     say("good file: configuration OK, nothing started")
 
     cpu = sorted(os.sched_getaffinity(0))[0]
@@ -86,7 +86,7 @@ def test(t):
         check(r.returncode == 2 and len(lines) == 1 and lines[0].startswith("tapswitch: error: ")
               and want in lines[0] and r.stdout == "",
               f"{label}: rc {r.returncode}, stdout {r.stdout!r}, stderr {r.stderr!r} (want {want!r})")
-        nothing_started(t, label, 0, ctl)
+        nothing_started(t, label, r.pid, ctl)
         say(f"ok  {label}: {lines[0]}")
 
     r = opslib.run_tapswitch(t, ["--check-config", "--config", os.path.join(t.tmp, "missing.conf")])

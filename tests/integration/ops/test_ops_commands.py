@@ -12,10 +12,17 @@ import subprocess
 
 import opslib
 import tslib
-from tslib import check, ping_all_pairs, say
+from tslib import check, say
+from tsframes import ping_all_pairs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAN = os.path.join(HERE, "..", "..", "..", "docs", "tapswitchctl.8")
+MAN_DAEMON = os.path.join(HERE, "..", "..", "..", "docs", "tapswitch.8")
+
+
+def man_text(path):
+    with open(path) as f:
+        return f.read().replace("\\-", "-").replace("\\fB", "").replace("\\fR", "").replace("\\fI", "")
 
 
 def command_words(usage):
@@ -138,11 +145,15 @@ def test(t):
 
     missing = sorted(" ".join(w) for w in listed if w not in done)
     check(not missing, f"help lists commands this test does not run: {missing}")
-    with open(MAN) as f:
-        man = f.read().replace("\\-", "-").replace("\\fB", "").replace("\\fR", "").replace("\\fI", "")
+    man = man_text(MAN)
     undocumented = sorted(" ".join(w) for w in listed if " ".join(w) not in man)
     check(not undocumented, f"docs/tapswitchctl.8 does not document: {undocumented}")
     say(f"ran {len(done)} commands in text and JSON; all are in the man page")
+    options = set(re.findall(r"^\s+(?:-\w \[ )?(--[a-z-]+)", tslib.sh(t.tapswitch, "--help").stdout, re.M))
+    daemon_man = man_text(MAN_DAEMON)
+    undocumented = sorted(o for o in options if o not in daemon_man)
+    check(len(options) > 15 and not undocumented, f"docs/tapswitch.8 does not document: {undocumented}")
+    say(f"all {len(options)} tapswitch options are in tapswitch(8)")
     sw.stop()
 
 

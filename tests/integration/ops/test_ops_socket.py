@@ -19,6 +19,7 @@ import subprocess
 
 import opslib
 import tslib
+from tsframes import ping_all_pairs
 from tslib import check, say, sh
 
 MAX_REQUEST = 64 * 1024
@@ -155,7 +156,7 @@ def test(t):
     sw = t.daemon([f"tap:{a}", f"tap:{b}"])
     na.take(a, "10.80.0.1/24")
     nb.take(b, "10.80.0.2/24")
-    tslib.ping_all_pairs([(na, "10.80.0.1"), (nb, "10.80.0.2")])
+    ping_all_pairs([(na, "10.80.0.1"), (nb, "10.80.0.2")])
 
     count = 40
     ping = subprocess.Popen(["ip", "netns", "exec", na.name, "ping", "-c", str(count), "-i", "0.1", "-W", "5",
