@@ -13,7 +13,7 @@ import subprocess
 import opslib
 import tslib
 from tslib import check, say
-from tsframes import ping_all_pairs
+from tslib import ping_all_pairs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAN = os.path.join(HERE, "..", "..", "..", "docs", "tapswitchctl.8")

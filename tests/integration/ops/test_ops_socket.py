@@ -19,7 +19,7 @@ import subprocess
 
 import opslib
 import tslib
-from tsframes import ping_all_pairs
+from tslib import ping_all_pairs
 from tslib import check, say, sh
 
 MAX_REQUEST = 64 * 1024

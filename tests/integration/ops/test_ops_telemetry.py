@@ -14,7 +14,7 @@ import threading
 
 import opslib
 import tslib
-from tsframes import ping_all_pairs
+from tslib import ping_all_pairs
 from tslib import check, say
 
 PORT_FIELDS = ["id", "name", "kind", "state", "rx_queues", "tx_queues", "rx_packets", "rx_bytes",
