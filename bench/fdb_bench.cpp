@@ -242,6 +242,7 @@ BENCHMARK(BM_FlushAll)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond
 // The console output, then the Fdb/rte_hash lookup ratios from the same run.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  RatioReporter() : ConsoleReporter(::isatty(1) ? OO_ColorTabular : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       const bool use = r.run_type == Run::RT_Aggregate ? r.aggregate_name == "median" : true;
