@@ -6,15 +6,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "apps/service_notify.h"
 #include "base/error.h"
 #include "dpdk/eal.h"
 #include "dpdk/eal_args.h"
 #include "switch/config.h"
+#include "switch/config_check.h"
 #include "switch/control_loop.h"
 #include "switch/ctl_server.h"
 #include "switch/switch.h"
@@ -67,18 +70,36 @@ int main(int argc, char** argv) {
     return 0;
   }
   const SwitchConfig& cfg = args.config;
+  // Everything that can be checked without starting anything, before anything starts.
+  try {
+    check_config(cfg, allowed_cpus());
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tapswitch: error: %s\n", e.what());
+    return 2;
+  }
+  if (args.action == ParsedArgs::Action::check) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
   setup_logging(cfg.log_level);
   block_shutdown_signals();
 
   try {
-    CtlServer ctl(cfg.ctl_path);
+    CtlServerOptions ctl_options;
+    ctl_options.group = cfg.ctl_group;
+    CtlServer ctl(cfg.ctl_path, ctl_options);
     EalArgsInput ein;
     ein.user = cfg.eal;
-    ein.workers = 1;
+    ein.workers = cfg.dp.workers;
+    ein.worker_cpus = cfg.dp.cpus;
     ein.allowed_cpus = allowed_cpus();
     ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
     ein.memory_mb = cfg.memory_mb;
-    Eal eal(build_eal_args(ein));
+    const std::vector<std::string> eal_args = build_eal_args(ein);
+    // Our own per-instance prefix unless the user named one in --eal.
+    const bool private_dir =
+        std::find(eal_args.begin(), eal_args.end(), "--file-prefix=" + ein.file_prefix) != eal_args.end();
+    Eal eal(eal_args, private_dir);
     int sig = 0;
     {
       Switch sw(cfg);
@@ -87,11 +108,15 @@ int main(int argc, char** argv) {
                    ctl.path());
       try {
         ControlLoop loop(sw, ctl);
-        sig = loop.run();
+        sig = loop.run([&] {
+          notify_ready(fmt::format("forwarding on {} ports; control socket {}", sw.ports().size(), ctl.path()));
+        });
       } catch (const std::exception& e) {
+        notify_stopping();
         spdlog::critical("control thread failed: {}", e.what());
         return 1;
       }
+      notify_stopping();
       spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
     spdlog::info("tapswitch stopped");

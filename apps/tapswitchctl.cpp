@@ -1,11 +1,11 @@
 // tapswitchctl: talks to a running tapswitch over its control socket.
 //
 //   tapswitchctl [--ctl PATH] [-j] COMMAND...
+//   tapswitchctl [--ctl PATH] capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]
 //
 // Exit codes: 0 success, 1 the switch refused the command, 2 usage error or no switch to talk to.
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/ctl_client.h"
+
+using tapswitch::CtlClient;
+
 namespace {
 
 constexpr const char* kDefaultCtl = "/run/tapswitch/tapswitch.sock";
-constexpr int kTimeoutMs = 10000;
 
 const char kUsage[] =
     "Usage: tapswitchctl [--ctl PATH] [-j|--json] COMMAND...\n"
@@ -28,15 +31,84 @@ const char kUsage[] =
     "  --ctl PATH    control socket (default /run/tapswitch/tapswitch.sock, or $TAPSWITCH_CTL)\n"
     "  -j, --json    print the reply as JSON instead of a table\n"
     "  -h, --help    show this help\n\n"
-    "Commands:\n"
-    "  help              list the commands the switch knows\n"
-    "  show ports        ports with kind, state and counters\n"
-    "  show fdb          learned MAC addresses: mac, vlan, port, type, age\n"
-    "  show fdb stats    FDB counters\n";
+    "Commands (`tapswitchctl help` asks the switch for its full list):\n"
+    "  show ports | show fdb | show fdb stats | show workers | show stats\n"
+    "  port add SPEC | port del NAME\n"
+    "  fdb add MAC PORT [vlan V] | fdb del MAC [vlan V] | fdb flush [port P] [vlan V]\n"
+    "  log level [LEVEL]\n"
+    "  capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]\n"
+    "      write PORT's frames to FILE as pcapng (tcpdump -r, tshark -r) until N frames or Ctrl-C;\n"
+    "      FILE is opened here, with your permissions, and handed to the switch\n"
+    "See tapswitchctl(8).\n";
 
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "tapswitchctl: %s\n%s", msg.c_str(), "Try 'tapswitchctl --help'.\n");
+  std::fprintf(stderr, "tapswitchctl: %s\nTry 'tapswitchctl --help'.\n", msg.c_str());
   return 2;
+}
+
+volatile sig_atomic_t g_interrupted = 0;
+void on_signal(int) { g_interrupted = 1; }
+
+int fail_reply(const nlohmann::json& r) {
+  std::fprintf(stderr, "tapswitchctl: %s\n", r.value("error", std::string("error")).c_str());
+  return 1;
+}
+
+int capture(CtlClient& c, const std::vector<std::string>& args, bool json) {
+  std::string port, file, count = "0", dir = "both", snaplen = "65535";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    bool ok = true;
+    if (a == "-w") ok = value(file);
+    else if (a == "-c") ok = value(count);
+    else if (a == "--dir") ok = value(dir);
+    else if (a == "--snaplen") ok = value(snaplen);
+    else if (port.empty() && a[0] != '-') port = a;
+    else return usage_error("capture: unexpected argument '" + a + "'");
+    if (!ok) return usage_error("capture: " + a + " needs a value");
+  }
+  if (port.empty() || file.empty()) return usage_error("usage: capture PORT -w FILE [-c N] [--dir rx|tx|both]");
+  int fd = file == "-" ? ::dup(STDOUT_FILENO) : ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "tapswitchctl: cannot open %s: %s\n", file.c_str(), std::strerror(errno));
+    return 2;
+  }
+  nlohmann::json r;
+  bool sent = c.request({"capture", "start", port, "--dir", dir, "--count", count, "--snaplen", snaplen}, true, r, fd);
+  ::close(fd);
+  if (!sent) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+  if (!r["ok"].get<bool>()) return fail_reply(r);
+  const std::string id = std::to_string(r["data"]["id"].get<uint64_t>());
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_interrupted) {
+    ::usleep(50'000);
+    if (!c.request({"capture", "status", id}, true, r)) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+    if (!r["ok"].get<bool>()) return fail_reply(r);
+    if (r["data"]["done"].get<bool>()) break;
+  }
+  if (!c.request({"capture", "stop", id}, true, r)) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+  if (!r["ok"].get<bool>()) return fail_reply(r);
+  const nlohmann::json& d = r["data"];
+  if (json) {
+    std::printf("%s\n", d.dump(2).c_str());
+  } else {
+    std::fprintf(file == "-" ? stderr : stdout, "%llu frames captured on %s to %s (%llu dropped)\n",
+                 static_cast<unsigned long long>(d["written"].get<uint64_t>()), port.c_str(), file.c_str(),
+                 static_cast<unsigned long long>(d["dropped"].get<uint64_t>()));
+  }
+  if (d.contains("error")) {
+    std::fprintf(stderr, "tapswitchctl: capture file error: %s\n", d["error"].get<std::string>().c_str());
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -49,7 +121,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> cmd;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
+    if (!cmd.empty() && (a == "-j" || a == "--json")) {
+      json = true;  // accepted after the command too: tapswitchctl show fdb -j
+    } else if (!cmd.empty()) {
+      cmd.push_back(a);  // everything else after the command word belongs to the command
+    } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "-j" || a == "--json") {
@@ -59,55 +135,28 @@ int main(int argc, char** argv) {
       ctl = argv[i];
     } else if (a.rfind("--ctl=", 0) == 0) {
       ctl = a.substr(6);
+    } else if (a[0] == '-') {
+      return usage_error("unknown option '" + a + "'");
     } else {
       cmd.push_back(a);
     }
   }
   if (cmd.empty()) return usage_error("no command given");
 
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (ctl.size() >= sizeof addr.sun_path) return usage_error("control socket path too long");
-  std::memcpy(addr.sun_path, ctl.c_str(), ctl.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::fprintf(stderr, "tapswitchctl: cannot connect to %s: %s (is tapswitch running?)\n", ctl.c_str(),
-                 std::strerror(errno));
+  CtlClient c(ctl);
+  if (!c.connected()) {
+    std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str());
     return 2;
   }
-  std::string req = nlohmann::json{{"argv", cmd}, {"json", json}}.dump() + "\n";
-  for (size_t off = 0; off < req.size();) {
-    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) {
-      std::fprintf(stderr, "tapswitchctl: cannot send to %s: %s\n", ctl.c_str(), std::strerror(errno));
-      return 2;
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);
-  std::string reply;
-  char buf[65536];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, kTimeoutMs) <= 0) {
-      std::fprintf(stderr, "tapswitchctl: no reply from %s within %d s\n", ctl.c_str(), kTimeoutMs / 1000);
-      return 2;
-    }
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    reply.append(buf, static_cast<size_t>(n));
-    if (reply.find('\n') != std::string::npos) break;
-  }
-  ::close(fd);
-  nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
-  if (r.is_discarded() || !r.is_object() || !r.contains("ok")) {
-    std::fprintf(stderr, "tapswitchctl: malformed reply from %s\n", ctl.c_str());
+  if (cmd[0] == "capture" && (cmd.size() < 2 || (cmd[1] != "start" && cmd[1] != "status" && cmd[1] != "stop")))
+    return capture(c, std::vector<std::string>(cmd.begin() + 1, cmd.end()), json);
+
+  nlohmann::json r;
+  if (!c.request(cmd, json, r)) {
+    std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str());
     return 2;
   }
-  if (!r["ok"].get<bool>()) {
-    std::fprintf(stderr, "tapswitchctl: %s\n", r.value("error", std::string("error")).c_str());
-    return 1;
-  }
+  if (!r["ok"].get<bool>()) return fail_reply(r);
   if (json) {
     std::printf("%s\n", r["data"].dump(2).c_str());
   } else {

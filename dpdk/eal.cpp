@@ -1,5 +1,6 @@
 #include "dpdk/eal.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,7 +8,9 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -90,9 +93,34 @@ std::string failure_reason(const std::vector<std::string>& lines) {
   return lines.empty() ? std::string() : lines.front();
 }
 
+// The per-instance runtime directory, to remove at exit. DPDK's telemetry unlinks its socket
+// there from an atexit() handler that rte_eal_init() registers, so while ~Eal runs the
+// directory is not empty yet. A handler registered before rte_eal_init() runs after DPDK's
+// (atexit handlers run in reverse order) and removes the directory then, also when
+// rte_eal_init() failed. Plain globals, so they outlive every static destructor.
+char g_runtime_dir[PATH_MAX];
+bool g_runtime_dir_private = false;
+
+void remove_runtime_dir() {
+  if (!g_runtime_dir[0]) return;
+  if (g_runtime_dir_private) {
+    // No other process uses a per-instance prefix: what DPDK keeps there (shared config,
+    // fbarrays, its IPC socket without --no-shconf) is stale once this EAL is gone.
+    if (DIR* d = ::opendir(g_runtime_dir)) {
+      while (const dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+          ::unlinkat(::dirfd(d), e->d_name, 0);
+      }
+      ::closedir(d);
+    }
+  }
+  // rmdir() leaves a non-empty (shared, or still in use) directory alone.
+  ::rmdir(g_runtime_dir);
+}
+
 }  // namespace
 
-Eal::Eal(const std::vector<std::string>& args) : args_(args) {
+Eal::Eal(const std::vector<std::string>& args, bool private_runtime_dir) : args_(args) {
   std::vector<std::string> argv_store;
   argv_store.push_back("tapswitch");
   argv_store.insert(argv_store.end(), args.begin(), args.end());
@@ -100,9 +128,15 @@ Eal::Eal(const std::vector<std::string>& args) : args_(args) {
   for (auto& a : argv_store) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  static const bool at_exit_registered = std::atexit(remove_runtime_dir) == 0;
+  (void)at_exit_registered;
+  g_runtime_dir_private = private_runtime_dir;
+
   OutputCapture capture;
   int rc = rte_eal_init(static_cast<int>(argv_store.size()), argv.data());
   int err = rte_errno;
+  const char* dir = rte_eal_get_runtime_dir();
+  if (dir && dir[0]) std::snprintf(g_runtime_dir, sizeof g_runtime_dir, "%s", dir);
   auto lines = capture.finish();
   for (const auto& l : lines) spdlog::debug("dpdk: {}", l);
   if (rc < 0) {
@@ -115,11 +149,10 @@ Eal::Eal(const std::vector<std::string>& args) : args_(args) {
 }
 
 Eal::~Eal() {
-  // The per-instance runtime directory is empty with --no-shconf; remove it so that instances
-  // do not leave one directory each behind. rmdir() leaves a non-empty (shared) one alone.
-  std::string runtime_dir = rte_eal_get_runtime_dir();
+  // Instances must not leave one runtime directory each behind: remove it now if it can be
+  // (private, or already empty), else at exit once telemetry has unlinked its socket.
   rte_eal_cleanup();
-  if (!runtime_dir.empty()) ::rmdir(runtime_dir.c_str());
+  remove_runtime_dir();
   remove_dpdk_log_bridge();
 }
 

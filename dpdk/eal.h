@@ -5,6 +5,11 @@
 // the lines go to the debug log; on failure the constructor throws Error with one line naming
 // the problem. After a successful start, DPDK's log is routed into spdlog (see log_bridge.h).
 //
+// `private_runtime_dir` says that the EAL's runtime directory (its --file-prefix) belongs to
+// this process alone, as with tapswitch's per-instance prefix: then it is removed with all its
+// contents when the EAL is destroyed or the process exits, even after a failed start. Otherwise
+// only an empty one is removed, since other DPDK processes may share it.
+//
 // Destruction runs rte_eal_cleanup(). Everything that uses DPDK (pools, rings, ports) must be
 // destroyed first. Only one Eal may exist per process, and DPDK cannot be started twice.
 #pragma once
@@ -16,7 +21,7 @@ namespace tapswitch {
 
 class Eal {
  public:
-  explicit Eal(const std::vector<std::string>& args);
+  explicit Eal(const std::vector<std::string>& args, bool private_runtime_dir = false);
   ~Eal();
   Eal(const Eal&) = delete;
   Eal& operator=(const Eal&) = delete;

@@ -13,6 +13,7 @@ namespace tapswitch {
 namespace {
 
 FILE* g_stream = nullptr;
+thread_local DpdkLogCapture* t_capture = nullptr;
 
 constexpr std::array<std::string_view, 7> kBenign = {
     "Could not add multiq qdisc",     // net_tap: kernel without sch_multiq
@@ -49,7 +50,11 @@ ssize_t bridge_write(void*, const char* buf, size_t size) {
     if (line.empty()) continue;
     auto level = map_level(static_cast<uint32_t>(rte_log_cur_msg_loglevel()));
     if (level >= spdlog::level::warn && dpdk_message_is_benign(line)) level = spdlog::level::debug;
-    spdlog::log(level, "dpdk: {}", line);
+    if (t_capture) {
+      t_capture->add(level, std::move(line));
+    } else {
+      spdlog::log(level, "dpdk: {}", line);
+    }
   }
   return static_cast<ssize_t>(size);
 }
@@ -60,6 +65,28 @@ bool dpdk_message_is_benign(std::string_view msg) {
   for (auto b : kBenign)
     if (msg.find(b) != std::string_view::npos) return true;
   return false;
+}
+
+DpdkLogCapture::DpdkLogCapture() : outer_(t_capture) { t_capture = this; }
+
+DpdkLogCapture::~DpdkLogCapture() {
+  t_capture = outer_;
+  for (const auto& m : messages_) spdlog::debug("dpdk: {}", m.text);
+}
+
+void DpdkLogCapture::add(spdlog::level::level_enum level, std::string text) {
+  messages_.push_back({level, std::move(text)});
+}
+
+std::string DpdkLogCapture::reason() const {
+  for (const auto& m : messages_)
+    if (m.level >= spdlog::level::warn) return m.text;
+  return {};
+}
+
+void DpdkLogCapture::replay() {
+  for (const auto& m : messages_) spdlog::log(m.level, "dpdk: {}", m.text);
+  messages_.clear();
 }
 
 void install_dpdk_log_bridge() {

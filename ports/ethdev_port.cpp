@@ -5,12 +5,19 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
+#include "dpdk/log_bridge.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
@@ -22,6 +29,15 @@ constexpr uint16_t kTxDesc = 512;
 
 std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
+// The MTU of an interface of this network namespace; 0 if it cannot be read.
+unsigned if_mtu_here(const std::string& ifname) {
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+  if (!s || ::ioctl(s.get(), SIOCGIFMTU, &ifr) != 0) return 0;
+  return static_cast<unsigned>(ifr.ifr_mtu);
+}
+
 uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
   uint16_t n = want;
   if (lim.nb_max && n > lim.nb_max) n = lim.nb_max;
@@ -30,15 +46,24 @@ uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
   return n;
 }
 
+// Drivers known to give each rx queue an interrupt fd. Asking one that has none makes DPDK log
+// an error, so others are not asked; their idle workers back off with short sleeps instead.
+bool rx_intr_capable(const std::string& driver) { return driver == "net_tap"; }
+
 }  // namespace
 
 std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool) {
-  int rc = rte_dev_probe(spec.devargs.c_str());
-  if (rc < 0) {
-    if (rc == -EEXIST)
-      fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
-    fail("port '{}': DPDK could not probe '{}': {} (see the log for the driver's reason)", spec.text,
-         spec.devargs, err_text(rc));
+  {
+    // The driver says why a probe failed in its log: that line becomes the error.
+    DpdkLogCapture dpdk_log;
+    int rc = rte_dev_probe(spec.devargs.c_str());
+    if (rc < 0) {
+      if (rc == -EEXIST)
+        fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
+      std::string why = dpdk_log.reason();
+      fail("port '{}': DPDK could not probe '{}': {}", spec.text, spec.devargs, why.empty() ? err_text(rc) : why);
+    }
+    dpdk_log.replay();
   }
   rte_dev_iterator it{};
   uint16_t pid = RTE_MAX_ETHPORTS;
@@ -69,19 +94,46 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot read device info: {}", spec.text, err_text(rc));
   driver_ = info.driver_name ? info.driver_name : "";
 
+  if (spec.queues > info.max_rx_queues || spec.queues > info.max_tx_queues)
+    fail("port '{}': driver {} supports at most {} queues", spec.text, driver_,
+         std::min(info.max_rx_queues, info.max_tx_queues));
+  nq_ = spec.queues;
+
+  // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   rte_eth_conf conf{};
-  rc = rte_eth_dev_configure(port_id_, 1, 1, &conf);
+  // Frames longer than one mbuf (jumbo MTU) are received as chains where the driver can.
+  const uint32_t room = pool.data_room() - RTE_PKTMBUF_HEADROOM;
+  if (spec.mtu) conf.rxmode.mtu = spec.mtu;
+  if (max_frame_len(spec.mtu ? spec.mtu : kDefaultMtu, true) > room &&
+      (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
+  rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  if (rc != 0) {
+    conf.intr_conf.rxq = 0;
+    rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
+  }
   if (rc != 0) fail("port '{}': cannot configure device: {}", spec.text, err_text(rc));
+  if (spec.mtu) {
+    rc = rte_eth_dev_set_mtu(port_id_, static_cast<uint16_t>(spec.mtu));
+    if (rc != 0) fail("port '{}': cannot set the MTU to {}: {}", spec.text, spec.mtu, err_text(rc));
+  }
+  TxOffloads tx;  // tapswitch does checksums and segmentation itself (switch/egress_offload.h)
+  tx.multi_seg = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  set_tx_offloads(tx);
   uint16_t nrx = clamp_desc(kRxDesc, info.rx_desc_lim);
   uint16_t ntx = clamp_desc(kTxDesc, info.tx_desc_lim);
   rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id_, &nrx, &ntx);
   if (rc != 0) fail("port '{}': cannot size queues: {}", spec.text, err_text(rc));
   int socket = rte_eth_dev_socket_id(port_id_);
   if (socket < 0) socket = SOCKET_ID_ANY;
-  rc = rte_eth_rx_queue_setup(port_id_, 0, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
-  if (rc != 0) fail("port '{}': cannot set up rx queue: {}", spec.text, err_text(rc));
-  rc = rte_eth_tx_queue_setup(port_id_, 0, ntx, static_cast<unsigned>(socket), nullptr);
-  if (rc != 0) fail("port '{}': cannot set up tx queue: {}", spec.text, err_text(rc));
+  for (uint16_t q = 0; q < nq_; ++q) {
+    rc = rte_eth_rx_queue_setup(port_id_, q, nrx, static_cast<unsigned>(socket), nullptr, pool.get());
+    if (rc != 0) fail("port '{}': cannot set up rx queue {}: {}", spec.text, q, err_text(rc));
+    rc = rte_eth_tx_queue_setup(port_id_, q, ntx, static_cast<unsigned>(socket), nullptr);
+    if (rc != 0) fail("port '{}': cannot set up tx queue {}: {}", spec.text, q, err_text(rc));
+  }
   rc = rte_eth_dev_start(port_id_);
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
@@ -93,6 +145,34 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   rc = rte_eth_allmulticast_enable(port_id_);
   if (rc != 0 && rc != -ENOTSUP)
     fail("port '{}': cannot enable all-multicast mode: {}", spec.text, err_text(rc));
+
+  intr_fds_.assign(nq_, -1);
+  if (conf.intr_conf.rxq && rx_intr_capable(driver_)) {
+    for (uint16_t q = 0; q < nq_; ++q) intr_fds_[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);
+  }
+  spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
+                intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
+  set_mtu(read_mtu());
+}
+
+unsigned EthdevPort::read_mtu() const {
+  // The kernel side is the truth where there is one: net_tap's tap (through its tun fd, as it
+  // may live in another namespace), or the interface an af_packet port is bound to.
+  if (!ifname_.empty()) {
+    int fd = driver_ == "net_tap" ? find_own_tun_fd(ifname_) : -1;
+    unsigned mtu = fd >= 0 ? ifctl_.mtu(fd) : if_mtu_here(ifname_);
+    if (mtu) return mtu;
+  }
+  uint16_t mtu = 0;
+  return rte_eth_dev_get_mtu(port_id_, &mtu) == 0 && mtu ? mtu : kDefaultMtu;
+}
+
+void EthdevPort::refresh() {
+  const unsigned mtu = read_mtu();
+  if (mtu != this->mtu()) {
+    spdlog::info("port {}: MTU {} (was {})", name(), mtu, this->mtu());
+    set_mtu(mtu);
+  }
 }
 
 EthdevPort::~EthdevPort() {
@@ -116,6 +196,20 @@ uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
   return rte_eth_tx_burst(port_id_, queue, pkts, n);
 }
 
+int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
+  return queue < intr_fds_.size() ? intr_fds_[queue] : -1;
+}
+
+bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
+  // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
+  int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
+  return rc == 0 || rc == -ENOTSUP;
+}
+
+void EthdevPort::rx_notify_disarm(uint16_t queue) noexcept {
+  rte_eth_dev_rx_intr_disable(port_id_, queue);
+}
+
 LinkState EthdevPort::link() const {
   rte_eth_link l{};
   if (rte_eth_link_get_nowait(port_id_, &l) != 0) return {};
@@ -124,7 +218,8 @@ LinkState EthdevPort::link() const {
   // interface has been moved into another one. Ask through its tun fd instead.
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
-    if (fd >= 0) s.up = tap_link_up(fd);
+    if (fd >= 0) s.up = ifctl_.link_up(fd);
+    s.gone = fd < 0;  // no tun fd of ours is attached to it any more: the interface was deleted
   }
   return s;
 }
@@ -148,6 +243,8 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["devargs"] = devargs_;
   out["driver"] = driver_;
   out["port_id"] = port_id_;
+  out["mtu"] = mtu();
+  out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
 }

@@ -1,17 +1,25 @@
 // EthdevPort: any DPDK ethdev, probed at runtime from devargs (net_tap, net_af_packet, net_ring...).
 //
-// The port is probed with rte_dev_probe(), configured with one rx and one tx queue on the
-// switch's pool, put in promiscuous and all-multicast mode (a switch must see every frame), and
-// started. Destruction stops it and removes the device, so the same devargs can be probed again.
+// The port is probed with rte_dev_probe(), configured with `queues` rx and tx queues on the
+// switch's pool (with rx interrupts where the driver has them), put in promiscuous and
+// all-multicast mode (a switch must see every frame), and started. Destruction stops it and removes the device, so the same devargs can be probed again.
+//
+// MTU: mtu=N sets it through the ethdev API (net_tap and af_packet set the kernel interface's);
+// the port's MTU is then read from the kernel side where there is one, and refresh() follows
+// it. Jumbo frames are received as mbuf chains where the driver can scatter. The port declares
+// no checksum or TSO offloads: tapswitch completes those in software before the frame reaches
+// the driver (switch/egress_offload.h), since net_tap would do them in software too.
 //
 // Concurrency: as for Port; each queue is used by one thread at a time.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "dpdk/pkt_pool.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
+#include "ports/tun.h"
 
 namespace tapswitch {
 
@@ -26,18 +34,28 @@ class EthdevPort final : public Port {
   LinkState link() const override;
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
+  void refresh() override;
+  uint16_t rx_queues() const noexcept override { return nq_; }
+  uint16_t tx_queues() const noexcept override { return nq_; }
+  int rx_notify_fd(uint16_t queue) const noexcept override;
+  bool rx_notify_arm(uint16_t queue) noexcept override;
+  void rx_notify_disarm(uint16_t queue) noexcept override;
 
   uint16_t port_id() const noexcept { return port_id_; }
 
  private:
   EthdevPort(const PortSpec& spec, uint16_t port_id);
   void setup(const PortSpec& spec, PktPool& pool);
+  unsigned read_mtu() const;
 
   std::string devargs_;
   std::string ifname_;  // iface= from the devargs, if any
   std::string driver_;
   uint16_t port_id_;
+  uint16_t nq_ = 1;             // rx queues == tx queues (net_tap pairs them on one fd)
+  std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
   bool started_ = false;
+  mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only
 };
 
 }  // namespace tapswitch

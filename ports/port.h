@@ -17,6 +17,7 @@
 // rest and decides whether to retry or drop them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -39,14 +40,37 @@ struct PortStats {
   uint64_t rx_packets = 0, rx_bytes = 0;
   uint64_t tx_packets = 0, tx_bytes = 0;
   uint64_t rx_nombuf = 0;    // receive attempts that found the mbuf pool empty
-  uint64_t rx_oversize = 0;  // frames larger than the receive buffer, dropped whole
+  uint64_t rx_oversize = 0;  // frames longer than the port's MTU allows, dropped whole
   uint64_t rx_errors = 0, tx_errors = 0;
   uint64_t rx_missed = 0;    // dropped by the device before the switch could read them
 };
 
+// What a port takes on transmit beyond plain frames with complete checksums. The switch does in
+// software what a port cannot (switch/egress_offload.h). ports/vnet_hdr.h describes the mbuf
+// fields these offloads use.
+struct TxOffloads {
+  bool l4_csum = false;    // partial TCP/UDP checksums (RTE_MBUF_F_TX_TCP_CKSUM, _UDP_CKSUM)
+  bool tso4 = false;       // TCP GSO frames over IPv4 (RTE_MBUF_F_TX_TCP_SEG)
+  bool tso6 = false;       // TCP GSO frames over IPv6
+  bool uso = false;        // UDP GSO frames (RTE_MBUF_F_TX_UDP_SEG)
+  bool multi_seg = true;   // chained mbufs
+};
+
+// One meaning of MTU, on both sides of a port: the largest L3 packet the kernel interface (or
+// device) sends and receives is also the largest the switch takes from and gives to the port.
+// A frame may be the MTU plus its Ethernet header, plus 4 bytes if it carries an 802.1Q tag
+// (as the Linux bridge allows). A GSO frame is judged by the frames it will be cut into.
+constexpr uint32_t kEthHdrLen = 14;
+constexpr uint32_t kVlanTagLen = 4;
+constexpr uint32_t kDefaultMtu = 1500;
+constexpr uint32_t max_frame_len(uint32_t mtu, bool tagged) noexcept {
+  return mtu + kEthHdrLen + (tagged ? kVlanTagLen : 0);
+}
+
 struct LinkState {
   bool up = false;
   uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
+  bool gone = false;        // the interface behind the port no longer exists (deleted)
 };
 
 class Port {
@@ -66,16 +90,42 @@ class Port {
   // Kind-specific details for `show ports` (interface, devargs, created/attached, ...).
   virtual void describe(nlohmann::json& out) const = 0;
 
+  // Re-reads what may change behind the switch's back (the kernel interface's MTU). Control
+  // thread only; the control loop calls it about once a second.
+  virtual void refresh() {}
+
   virtual uint16_t rx_queues() const noexcept { return 1; }
   virtual uint16_t tx_queues() const noexcept { return 1; }
   virtual bool tx_mt_safe() const noexcept { return false; }
 
+  // --- adaptive polling (called by the worker that owns rx queue q) ---
+  // An fd that polls readable (EPOLLIN) while rx queue q may have frames, once rx_notify_arm(q)
+  // returned true; -1 if the port cannot notify (the worker then backs off with short sleeps).
+  // The fd belongs to the port and stays valid for the port's life.
+  virtual int rx_notify_fd(uint16_t /*queue*/) const noexcept { return -1; }
+  // Arms the notification before the worker sleeps; false if it could not be armed.
+  virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
+  // Disarms it after the worker woke up.
+  virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
+
   const std::string& name() const noexcept { return name_; }
   PortKind kind() const noexcept { return kind_; }
+
+  // The port's MTU (see max_frame_len). Workers read it for every burst they send; it may
+  // change while they run.
+  uint32_t mtu() const noexcept { return mtu_.load(std::memory_order_relaxed); }
+  // Fixed once the port is open.
+  const TxOffloads& tx_offloads() const noexcept { return tx_offloads_; }
+
+ protected:
+  void set_mtu(uint32_t mtu) noexcept { mtu_.store(mtu, std::memory_order_relaxed); }
+  void set_tx_offloads(const TxOffloads& o) noexcept { tx_offloads_ = o; }
 
  private:
   std::string name_;
   PortKind kind_;
+  std::atomic<uint32_t> mtu_{kDefaultMtu};
+  TxOffloads tx_offloads_;
 };
 
 }  // namespace tapswitch

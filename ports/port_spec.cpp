@@ -16,6 +16,15 @@ const char* to_string(PortKind kind) {
   return "?";
 }
 
+const char* to_string(TapIo io) {
+  switch (io) {
+    case TapIo::automatic: return "auto";
+    case TapIo::uring: return "uring";
+    case TapIo::syscall: return "syscall";
+  }
+  return "?";
+}
+
 const std::string* PortSpec::opt(const std::string& key) const {
   for (const auto& [k, v] : opts)
     if (k == key) return &v;
@@ -70,6 +79,39 @@ void parse_opts(PortSpec& ps, const std::vector<std::string>& parts,
   }
 }
 
+uint32_t parse_mtu(const std::string& spec, const std::string& v) {
+  uint32_t mtu = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), mtu);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || mtu < kMinMtu || mtu > kMaxMtu)
+    fail("port '{}': mtu '{}' is not a number from {} to {}", spec, v, kMinMtu, kMaxMtu);
+  return mtu;
+}
+
+// The typed raw-fd tap options.
+void parse_tap_opts(PortSpec& ps) {
+  if (const std::string* v = ps.opt("offload")) {
+    if (*v != "on" && *v != "off") fail("port '{}': offload must be on or off, not '{}'", ps.text, *v);
+    ps.offload = *v == "on";
+  }
+  if (const std::string* v = ps.opt("mtu")) ps.mtu = parse_mtu(ps.text, *v);
+  if (const std::string* v = ps.opt("io")) {
+    if (*v == "uring")
+      ps.io = TapIo::uring;
+    else if (*v == "syscall")
+      ps.io = TapIo::syscall;
+    else
+      fail("port '{}': io must be uring or syscall, not '{}'", ps.text, *v);
+  }
+}
+
+uint16_t parse_queues(const std::string& spec, const std::string& v) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxQueues)
+    fail("port '{}': queues='{}' must be a number from 1 to {}", spec, v, kMaxQueues);
+  return static_cast<uint16_t>(n);
+}
+
 }  // namespace
 
 PortSpec parse_port_spec(const std::string& text) {
@@ -86,7 +128,12 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::tap;
     check_ifname(text, "interface name", parts[0]);
     ps.name = ps.ifname = parts[0];
-    parse_opts(ps, parts, {});
+    parse_opts(ps, parts, {"offload", "mtu", "io", "recreate"});
+    parse_tap_opts(ps);
+    if (const std::string* r = ps.opt("recreate")) {
+      if (*r != "on" && *r != "off") fail("port '{}': recreate='{}' must be on or off", text, *r);
+      ps.recreate = *r == "on";
+    }
   } else if (kind == "tapfd") {
     ps.kind = PortKind::tapfd;
     const std::string& n = parts[0];
@@ -96,7 +143,8 @@ PortSpec parse_port_spec(const std::string& text) {
       fail("port '{}': '{}' is not a file descriptor number", text, n);
     if (fd <= 2) fail("port '{}': fd {} is stdin, stdout or stderr, not a tap", text, fd);
     ps.fd = fd;
-    parse_opts(ps, parts, {"name"});
+    parse_opts(ps, parts, {"name", "offload", "mtu", "io"});
+    parse_tap_opts(ps);
     if (const std::string* label = ps.opt("name")) {
       check_ifname(text, "name", *label);
       ps.name = *label;
@@ -105,10 +153,22 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::dpdk;
     if (rest.empty() || parts[0].empty())
       fail("port '{}': expected dpdk:DEVARGS, e.g. dpdk:net_tap0,iface=vm1", text);
-    ps.devargs = rest;
     ps.name = parts[0];
+    const bool vhost = parts[0].rfind("net_vhost", 0) == 0 || parts[0].rfind("eth_vhost", 0) == 0;
+    ps.devargs = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) {
-      if (parts[i].rfind("iface=", 0) == 0) {
+      if (parts[i].rfind("mtu=", 0) == 0) {  // tapswitch's, not the driver's
+        if (ps.mtu) fail("port '{}': option 'mtu' given twice", text);
+        ps.mtu = parse_mtu(text, parts[i].substr(4));
+        continue;
+      }
+      if (parts[i].rfind("queues=", 0) == 0) {
+        ps.queues = parse_queues(text, parts[i].substr(7));
+        if (!vhost) continue;
+      }
+      ps.devargs += "," + parts[i];
+      // net_vhost's iface= is a socket path, not a kernel interface.
+      if (!vhost && parts[i].rfind("iface=", 0) == 0) {
         ps.ifname = parts[i].substr(6);
         check_ifname(text, "iface", ps.ifname);
         ps.name = ps.ifname;

@@ -1,8 +1,18 @@
 // Parsing of --port SPEC strings.
 //
-//   tap:NAME[,key=val...]     raw-fd TAP by interface name (created if absent)
-//   tapfd:N[,name=LABEL]      raw-fd TAP adopted from inherited file descriptor N
-//   dpdk:DEVARGS              any DPDK device, e.g. net_tap0,iface=vm2 or net_af_packet0,iface=vnet0
+//   tap:NAME[,OPTS]           raw-fd TAP by interface name (created if absent); recreate=on
+//                             re-creates it if the interface is deleted under the switch
+//   tapfd:N[,name=LABEL][,OPTS]  raw-fd TAP adopted from inherited file descriptor N
+//   dpdk:DEVARGS[,queues=N][,mtu=N]  any DPDK device, e.g. net_tap0,iface=vm2 or
+//                             net_af_packet0,iface=vnet0; queues=N and mtu=N are tapswitch's and
+//                             are taken out of the devargs (net_vhost keeps queues= too: it has
+//                             a devarg of that name with the same meaning); mtu=N is set through
+//                             the ethdev API
+//
+// OPTS for raw-fd taps:
+//   offload=on|off    virtio-net header with checksum/TSO/USO offloads (default on)
+//   mtu=N             set the kernel interface's MTU (68..65535; default: leave it)
+//   io=uring|syscall  batched io_uring or one readv/writev per frame (default: --tap-io)
 //
 // parse_port_spec() checks syntax only (and names, which must fit IFNAMSIZ); whether the
 // interface or fd exists is checked when the port opens.
@@ -16,14 +26,25 @@
 
 namespace tapswitch {
 
+enum class TapIo : uint8_t { automatic, uring, syscall };  // automatic: the global --tap-io
+const char* to_string(TapIo io);
+
+constexpr uint32_t kMinMtu = 68;
+constexpr uint32_t kMaxMtu = 65535;
+
 struct PortSpec {
   PortKind kind = PortKind::tap;
   std::string text;                                        // the spec as given
   std::string name;                                        // port name (interface name if any)
   std::string ifname;                                      // kernel interface, if known up front
   int fd = -1;                                             // tapfd only
+  bool recreate = false;                                   // tap: re-create the interface if it is deleted
+  uint16_t queues = 1;                                     // rx queues == tx queues (queues=N)
   std::string devargs;                                     // dpdk only
   std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd)
+  bool offload = true;                                     // offload=on|off (tap, tapfd)
+  uint32_t mtu = 0;                                        // mtu=N; 0 leaves the MTU as it is
+  TapIo io = TapIo::automatic;                             // io= (tap, tapfd)
 
   const std::string* opt(const std::string& key) const;
 };
@@ -35,5 +56,6 @@ PortSpec parse_port_spec(const std::string& text);
 void check_unique(const std::vector<PortSpec>& specs);
 
 constexpr size_t kMaxIfNameLen = 15;  // IFNAMSIZ - 1
+constexpr uint16_t kMaxQueues = 16;   // per port
 
 }  // namespace tapswitch

@@ -5,7 +5,9 @@
 
 #include <rte_mbuf.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,88 +17,123 @@
 namespace tapswitch {
 
 namespace {
-// Anything beyond an mbuf's room lands here, so an oversize frame is seen whole and dropped,
-// never truncated. One per worker thread.
-constexpr size_t kMaxFrame = 65536 + 64;
-thread_local uint8_t t_overflow[kMaxFrame];
-constexpr unsigned kMaxSegs = 64;
+
+// 64 KB buffers per port: enough for every read in flight plus a few bursts on their way out.
+constexpr unsigned kBigBuffers = 64;
+constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + 96;
+
+std::string big_pool_name() {
+  static std::atomic<unsigned> next{0};
+  return "tapbig" + std::to_string(next.fetch_add(1));
+}
+
+// Tells, once per process, that io_uring is not used and why.
+void note_no_uring(const std::string& port, const std::string& why) {
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true))
+    spdlog::info("port {}: io_uring is not available ({}); raw-fd taps use readv/writev", port, why);
+}
+
 }  // namespace
 
 std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
-  TapHandle h = spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd)
-                                              : open_tap(spec.text, spec.ifname);
-  std::string name = spec.name.empty() ? h.ifname : spec.name;
-  return std::unique_ptr<TapPort>(new TapPort(std::move(name), spec.kind, std::move(h), pool));
+  TapHandle h = spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload)
+                                              : open_tap(spec.text, spec.ifname, spec.offload);
+  if (spec.mtu) set_tap_mtu(spec.text, h.fd.get(), spec.mtu);
+  return std::unique_ptr<TapPort>(new TapPort(spec, std::move(h), pool));
 }
 
-TapPort::TapPort(std::string name, PortKind kind, TapHandle handle, PktPool& pool)
-    : Port(std::move(name), kind),
+TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
+    : Port(spec.name.empty() ? handle.ifname : spec.name, spec.kind),
       handle_(std::move(handle)),
-      pool_(pool),
-      rx_room_(static_cast<uint16_t>(pool.data_room() - RTE_PKTMBUF_HEADROOM)) {}
+      big_pool_(std::make_unique<PktPool>(big_pool_name(), spec.io != TapIo::syscall ? kBigBuffersUring : kBigBuffers,
+                                          UINT16_MAX)),
+      rx_frames_(pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len, rx_) {
+  const TapOffloads& o = handle_.offloads;
+  TxOffloads tx;
+  tx.l4_csum = o.csum();
+  tx.tso4 = o.tso4();
+  tx.tso6 = o.tso6();
+  tx.uso = o.uso();
+  set_tx_offloads(tx);
+  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
+  set_mtu(mtu ? mtu : kDefaultMtu);
+  if (spec.io != TapIo::syscall) {  // automatic (not resolved by a config) means uring
+    std::string why;
+    uring_ = TapUring::create(handle_.fd.get(), &why);
+    if (!uring_) note_no_uring(name(), why);
+  }
+}
 
 TapPort::~TapPort() {
-  if (stash_n_) rte_pktmbuf_free_bulk(stash_.data(), stash_n_);
-}
-
-bool TapPort::refill() noexcept {
-  constexpr unsigned kRefill = 32;
-  if (rte_pktmbuf_alloc_bulk(pool_.get(), stash_.data() + stash_n_, kRefill) != 0) return false;
-  stash_n_ += kRefill;
-  return true;
-}
-
-uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
-  const int fd = handle_.fd.get();
-  uint16_t got = 0;
-  uint64_t bytes = 0;
-  while (got < n) {
-    if (stash_n_ == 0 && !refill()) {
-      rx_nombuf_.add();
-      break;
-    }
-    rte_mbuf* m = stash_[stash_n_ - 1];
-    iovec iov[2] = {{rte_pktmbuf_mtod(m, void*), rx_room_}, {t_overflow, sizeof t_overflow}};
-    ssize_t r = ::readv(fd, iov, 2);
-    if (r <= 0) {
-      if (r < 0 && errno != EAGAIN && errno != EINTR) rx_errors_.add();
-      break;
-    }
-    if (static_cast<size_t>(r) > rx_room_) {
-      rx_oversize_.add();
-      continue;
-    }
-    --stash_n_;
-    m->data_len = static_cast<uint16_t>(r);
-    m->pkt_len = static_cast<uint32_t>(r);
-    pkts[got++] = m;
-    bytes += static_cast<uint64_t>(r);
+  uring_.reset();
+  TapRxFrames::release(rx_slot_);
+  if (big_pool_->in_use() != 0) {
+    // Frames of this port still travel elsewhere: freeing the pool under them would corrupt
+    // memory, so leave it to the process's end.
+    spdlog::warn("port {}: {} of its 64 KB buffers are still in use; their pool is kept", name(),
+                 big_pool_->in_use());
+    (void)big_pool_.release();
   }
-  if (got) {
-    rx_packets_.add(got);
-    rx_bytes_.add(bytes);
+}
+
+TapIo TapPort::rx_io() const noexcept {
+  return uring_ && !uring_->rx_failed() ? TapIo::uring : TapIo::syscall;
+}
+
+uint16_t TapPort::rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
+  const int fd = handle_.fd.get();
+  const uint32_t mtu = this->mtu();
+  uint16_t got = 0;
+  while (got < n) {
+    if (!rx_frames_.arm(rx_slot_)) break;
+    ssize_t r = ::readv(fd, rx_slot_.iov, static_cast<int>(rx_slot_.iovcnt));
+    if (r <= 0) {
+      if (r < 0 && errno == EBADFD) detached_ = true;  // the interface was deleted: one error, then quiet
+      if (r < 0 && errno != EAGAIN && errno != EINTR) rx_.errors.add();
+      break;
+    }
+    rte_mbuf* m = rx_frames_.complete(rx_slot_, static_cast<size_t>(r), mtu);
+    if (m) pkts[got++] = m;
   }
   return got;
 }
 
-uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
+uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
+  if (detached_) [[unlikely]]
+    return 0;
+  uint16_t got;
+  if (uring_ && likely(!uring_->rx_failed())) {
+    got = uring_->rx(rx_frames_, mtu(), pkts, n);
+    if (unlikely(uring_->rx_detached())) detached_ = true;
+    if (unlikely(uring_->rx_failed()))
+      note_no_uring(name(), std::string("receive ring: ") + std::strerror(uring_->rx_error()));
+  } else {
+    got = rx_syscall(pkts, n);
+  }
+  if (got) {
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < got; ++i) bytes += pkts[i]->pkt_len;
+    rx_.packets.add(got);
+    rx_.bytes.add(bytes);
+  }
+  return got;
+}
+
+uint16_t TapPort::tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
   const int fd = handle_.fd.get();
+  const uint8_t hdr_len = handle_.offloads.vnet_hdr_len;
   uint16_t i = 0;
   uint64_t sent = 0, bytes = 0, errors = 0;
+  iovec iov[kMaxTxIov];
   for (; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    ssize_t r;
-    if (m->nb_segs == 1) {
-      r = ::write(fd, rte_pktmbuf_mtod(m, const void*), m->data_len);
-    } else if (m->nb_segs <= kMaxSegs) {
-      iovec iov[kMaxSegs];
-      unsigned k = 0;
-      for (rte_mbuf* s = m; s; s = s->next) iov[k++] = {rte_pktmbuf_mtod(s, void*), s->data_len};
-      r = ::writev(fd, iov, static_cast<int>(k));
-    } else {
-      r = -1;
-      errno = EMSGSIZE;
+    const unsigned k = tx_iov(m, tx_hdr_, hdr_len, iov);
+    if (unlikely(k == 0)) {
+      ++errors;
+      continue;
     }
+    ssize_t r = ::writev(fd, iov, static_cast<int>(k));
     if (r < 0) {
       if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) break;  // caller keeps the rest
       ++errors;
@@ -106,24 +143,42 @@ uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
     bytes += m->pkt_len;
   }
   rte_pktmbuf_free_bulk(pkts, i);
-  tx_packets_.add(sent);
-  tx_bytes_.add(bytes);
-  if (errors) tx_errors_.add(errors);
+  tx_.packets.add(sent);
+  tx_.bytes.add(bytes);
+  if (errors) tx_.errors.add(errors);
   return i;
 }
 
-LinkState TapPort::link() const { return LinkState{tap_link_up(handle_.fd.get()), 0}; }
+uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
+  if (uring_) return uring_->tx(pkts, n, handle_.offloads.vnet_hdr_len, tx_);
+  return tx_syscall(pkts, n);
+}
+
+LinkState TapPort::link() const {
+  LinkState s;
+  s.gone = tap_ifname(handle_.fd.get()).empty();  // the tun file is detached once the interface is deleted
+  s.up = !s.gone && ifctl_.link_up(handle_.fd.get());
+  return s;
+}
+
+void TapPort::refresh() {
+  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
+  if (mtu && mtu != this->mtu()) {
+    spdlog::info("port {}: MTU {} (was {})", name(), mtu, this->mtu());
+    set_mtu(mtu);
+  }
+}
 
 PortStats TapPort::stats() const {
   PortStats s;
-  s.rx_packets = rx_packets_.get();
-  s.rx_bytes = rx_bytes_.get();
-  s.tx_packets = tx_packets_.get();
-  s.tx_bytes = tx_bytes_.get();
-  s.rx_nombuf = rx_nombuf_.get();
-  s.rx_oversize = rx_oversize_.get();
-  s.rx_errors = rx_errors_.get();
-  s.tx_errors = tx_errors_.get();
+  s.rx_packets = rx_.packets.get();
+  s.rx_bytes = rx_.bytes.get();
+  s.tx_packets = tx_.packets.get();
+  s.tx_bytes = tx_.bytes.get();
+  s.rx_nombuf = rx_.nombuf.get();
+  s.rx_oversize = rx_.oversize.get();
+  s.rx_errors = rx_.errors.get();
+  s.tx_errors = tx_.errors.get();
   return s;
 }
 
@@ -131,7 +186,11 @@ void TapPort::describe(nlohmann::json& out) const {
   out["ifname"] = tap_ifname(handle_.fd.get());
   out["origin"] = to_string(handle_.origin);
   out["fd"] = handle_.fd.get();
-  out["max_frame"] = rx_room_;
+  out["mtu"] = mtu();
+  out["offloads"] = handle_.offloads.describe();
+  out["vnet_hdr_len"] = handle_.offloads.vnet_hdr_len;
+  out["rx_io"] = to_string(rx_io());
+  out["tx_io"] = uring_ ? "uring" : "syscall";
 }
 
 }  // namespace tapswitch

@@ -1,27 +1,39 @@
-// TapPort: a raw-fd TAP port. The switch reads frames straight into mbufs of its pool and writes
-// them straight out of mbufs, one frame per read()/write(), so no frame is ever copied between
-// ports.
+// TapPort: a raw-fd TAP port. The switch reads frames straight into mbufs of its pools and
+// writes them straight out of mbufs, so no frame is ever copied between ports.
 //
 // Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd).
 //
+// Offloads (offload=on, the default): the fd carries a virtio-net header and the kernel side
+// hands over GSO frames of up to 64 KB with partial checksums, and takes them back, for the
+// offloads TUNSETOFFLOAD accepted (ports/tun.h). Received frames of more than one ordinary mbuf
+// continue into an mbuf of the port's own pool of 64 KB buffers (ports/tap_frames.h).
+//
+// MTU: the kernel interface's MTU is the port's (ports/port.h); mtu=N sets it at open, and
+// refresh() follows later changes. Longer frames from the kernel are counted (rx_oversize)
+// and dropped.
+//
+// I/O: io=uring batches reads and writes through io_uring (ports/tap_uring.h); io=syscall, or
+// a kernel where io_uring is unavailable, does one readv()/writev() per frame.
+//
 // Concurrency: one queue; rx and tx are each used by one thread at a time (the port's counters
-// have a single writer per direction).
+// have a single writer per direction). With io_uring, rx must stay on one thread.
 #pragma once
 
-#include <array>
 #include <memory>
 
-#include "base/counter.h"
 #include "dpdk/pkt_pool.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
+#include "ports/tap_frames.h"
+#include "ports/tap_uring.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
 
 class TapPort final : public Port {
  public:
-  // Opens the port a `tap:` or `tapfd:` spec describes. Throws Error with a clear reason.
+  // Opens the port a `tap:` or `tapfd:` spec describes (spec.io must be resolved: not
+  // automatic). Throws Error with a clear reason.
   static std::unique_ptr<TapPort> open(const PortSpec& spec, PktPool& pool);
 
   ~TapPort() override;
@@ -32,26 +44,36 @@ class TapPort final : public Port {
   LinkState link() const override;
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
+  void refresh() override;
+  // The tap fd itself polls readable when a frame waits (armed io_uring reads wait on it too,
+  // and run only when the worker asks); nothing to arm.
+  int rx_notify_fd(uint16_t) const noexcept override { return fd(); }
+  bool rx_notify_arm(uint16_t) noexcept override { return !detached_; }
 
   int fd() const noexcept { return handle_.fd.get(); }
   TapOrigin origin() const noexcept { return handle_.origin; }
+  const TapOffloads& offloads() const noexcept { return handle_.offloads; }
+  // The I/O path in use now for receiving: uring or syscall.
+  TapIo rx_io() const noexcept;
 
  private:
-  TapPort(std::string name, PortKind kind, TapHandle handle, PktPool& pool);
-  bool refill() noexcept;
-
-  static constexpr unsigned kStash = 64;  // pre-allocated rx mbufs, refilled in bulk
+  TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool);
+  uint16_t rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept;
+  uint16_t tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept;
 
   TapHandle handle_;
-  PktPool& pool_;
-  uint16_t rx_room_;  // bytes a received frame may take in one mbuf
-
-  // rx side: touched only by the owning worker.
-  alignas(64) std::array<rte_mbuf*, kStash> stash_{};
-  unsigned stash_n_ = 0;
-  Counter rx_packets_, rx_bytes_, rx_nombuf_, rx_oversize_, rx_errors_;
+  mutable TapIfControl ifctl_;         // control thread only
+  std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
+  // rx side: touched only by the receiving thread.
+  alignas(64) TapRxCounters rx_;
+  bool detached_ = false;  // a read said EBADFD: the interface is gone
+  TapRxFrames rx_frames_;
+  RxSlot rx_slot_;  // the syscall path's one read
   // tx side
-  alignas(64) Counter tx_packets_, tx_bytes_, tx_errors_;
+  alignas(64) TapTxCounters tx_;
+  VnetHdrBuf tx_hdr_;
+  // Both paths, when io=uring and the kernel allows it.
+  std::unique_ptr<TapUring> uring_;
 };
 
 }  // namespace tapswitch

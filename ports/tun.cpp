@@ -5,12 +5,14 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "base/error.h"
 #include "base/netns.h"
@@ -26,7 +28,50 @@ const char* to_string(TapOrigin origin) {
   return "?";
 }
 
+bool TapOffloads::csum() const noexcept { return tun_f & TUN_F_CSUM; }
+bool TapOffloads::tso4() const noexcept { return tun_f & TUN_F_TSO4; }
+bool TapOffloads::tso6() const noexcept { return tun_f & TUN_F_TSO6; }
+bool TapOffloads::uso() const noexcept { return (tun_f & kTunFUso4) && (tun_f & kTunFUso6); }
+
+std::string TapOffloads::describe() const {
+  if (!vnet()) return "off";
+  std::string s;
+  auto add = [&](bool on, const char* what) {
+    if (on) s += (s.empty() ? "" : " ") + std::string(what);
+  };
+  add(csum(), "csum");
+  add(tso4(), "tso4");
+  add(tso6(), "tso6");
+  add(uso(), "uso");
+  return s.empty() ? "none" : s;
+}
+
 namespace {
+
+// Offers the kernel the richest set of offloads it accepts; it answers EINVAL to a bit it does
+// not know (USO before Linux 6.2), so each try drops the newest. Returns the accepted bits.
+unsigned probe_offloads(const std::string& spec, int fd) {
+  constexpr unsigned kTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  for (unsigned want : {kTso | kTunFUso4 | kTunFUso6, kTso, unsigned{TUN_F_CSUM}, 0u}) {
+    if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(want)) == 0) return want;
+    if (errno != EINVAL) fail("port '{}': TUNSETOFFLOAD failed: {}", spec, std::strerror(errno));
+  }
+  fail("port '{}': the kernel refuses even TUNSETOFFLOAD 0", spec);
+}
+
+// Sets the offloads of a tap whose fd carries a virtio-net header: probed, or none.
+unsigned setup_offloads(const std::string& spec, int fd, bool offload) {
+  if (offload) return probe_offloads(spec, fd);
+  if (::ioctl(fd, TUNSETOFFLOAD, 0ul) != 0)
+    fail("port '{}': cannot turn offloads off (TUNSETOFFLOAD 0): {}", spec, std::strerror(errno));
+  return 0;
+}
+
+ifreq ifreq_for(const std::string& name) {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  return ifr;
+}
 
 // Reads /sys/class/net/NAME/tun_flags; -1 if NAME is not a tun/tap device (or absent).
 long sysfs_tun_flags(const std::string& ifname) {
@@ -38,7 +83,7 @@ long sysfs_tun_flags(const std::string& ifname) {
 
 }  // namespace
 
-TapHandle open_tap(const std::string& spec, const std::string& ifname) {
+TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload) {
   TapHandle h;
   h.ifname = ifname;
   bool existed = ::if_nametoindex(ifname.c_str()) != 0;
@@ -61,7 +106,7 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname) {
 
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   if (::ioctl(h.fd.get(), TUNSETIFF, &ifr) != 0) {
     int e = errno;
     if (e == EBUSY) fail("port '{}': tap '{}' is already in use by another process", spec, ifname);
@@ -73,10 +118,17 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname) {
     fail("port '{}': cannot {} tap '{}': {}", spec, existed ? "attach to" : "create", ifname,
          std::strerror(e));
   }
+  if (offload) {
+    int len = kVnetHdrLen;
+    if (::ioctl(h.fd.get(), TUNSETVNETHDRSZ, &len) != 0)
+      fail("port '{}': cannot set the virtio-net header size: {}", spec, std::strerror(errno));
+    h.offloads.vnet_hdr_len = kVnetHdrLen;
+    h.offloads.tun_f = setup_offloads(spec, h.fd.get(), true);
+  }
   return h;
 }
 
-TapHandle adopt_tap_fd(const std::string& spec, int fd) {
+TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload) {
   if (::fcntl(fd, F_GETFD) < 0)
     fail("port '{}': fd {} is not open (was it passed to tapswitch?)", spec, fd);
   ifreq ifr{};
@@ -85,8 +137,19 @@ TapHandle adopt_tap_fd(const std::string& spec, int fd) {
   if (!(ifr.ifr_flags & IFF_TAP)) fail("port '{}': fd {} is a tun (layer 3) device, not a tap", spec, fd);
   if (!(ifr.ifr_flags & IFF_NO_PI))
     fail("port '{}': fd {} carries packet information; open the tap with IFF_NO_PI", spec, fd);
-  if (ifr.ifr_flags & IFF_VNET_HDR)
-    fail("port '{}': fd {} has IFF_VNET_HDR, which this version does not accept", spec, fd);
+  TapOffloads off;
+  if (ifr.ifr_flags & IFF_VNET_HDR) {
+    int len = 0;
+    if (::ioctl(fd, TUNGETVNETHDRSZ, &len) != 0)
+      fail("port '{}': cannot read the virtio-net header size of fd {}: {}", spec, fd, std::strerror(errno));
+    if (len < 10 || len > 64)
+      fail("port '{}': fd {} has a virtio-net header of {} bytes; expected 10 to 64", spec, fd, len);
+    int be = 0;
+    if (::ioctl(fd, TUNGETVNETBE, &be) == 0 && be)
+      fail("port '{}': fd {} uses big-endian virtio-net headers, which tapswitch does not read", spec, fd);
+    off.vnet_hdr_len = static_cast<uint8_t>(len);
+    off.tun_f = setup_offloads(spec, fd, offload);
+  }
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
     fail("port '{}': cannot make fd {} non-blocking: {}", spec, fd, std::strerror(errno));
@@ -94,6 +157,7 @@ TapHandle adopt_tap_fd(const std::string& spec, int fd) {
   h.fd.reset(fd);
   h.ifname = ifr.ifr_name;
   h.origin = TapOrigin::adopted;
+  h.offloads = off;
   return h;
 }
 
@@ -115,22 +179,65 @@ int find_own_tun_fd(const std::string& ifname) {
   return -1;
 }
 
-bool tap_link_up(int fd) {
-  std::string name = tap_ifname(fd);
+bool TapIfControl::with(int tap_fd, const std::function<bool(int, const std::string&)>& fn) {
+  std::string name = tap_ifname(tap_fd);
   if (name.empty()) return false;
-  UniqueFd ns(::ioctl(fd, TUNGETDEVNETNS));
-  if (!ns) return false;
+  UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
+  struct stat st {};
+  if (!ns || ::fstat(ns.get(), &st) != 0) return false;
+  if (!sock_ || st.st_ino != ns_ino_) {
+    UniqueFd s;
+    bool ok = run_in_netns(ns.get(), [&] {
+      s.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      return static_cast<bool>(s);
+    });
+    if (!ok) return false;
+    sock_ = std::move(s);
+    ns_ino_ = st.st_ino;
+  }
+  return fn(sock_.get(), name);
+}
+
+bool TapIfControl::link_up(int tap_fd) {
   short flags = 0;
-  bool ok = run_in_netns(ns.get(), [&] {
-    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s) return false;
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return false;
+  bool ok = with(tap_fd, [&](int s, const std::string& name) {
+    ifreq ifr = ifreq_for(name);
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return false;
     flags = ifr.ifr_flags;
     return true;
   });
   return ok && (flags & IFF_UP) && (flags & IFF_RUNNING);
+}
+
+unsigned TapIfControl::mtu(int tap_fd) {
+  unsigned mtu = 0;
+  with(tap_fd, [&](int s, const std::string& name) {
+    ifreq ifr = ifreq_for(name);
+    if (::ioctl(s, SIOCGIFMTU, &ifr) != 0) return false;
+    mtu = static_cast<unsigned>(ifr.ifr_mtu);
+    return true;
+  });
+  return mtu;
+}
+
+int TapIfControl::set_mtu(int tap_fd, unsigned mtu) {
+  int err = ENODEV;
+  with(tap_fd, [&](int s, const std::string& name) {
+    ifreq ifr = ifreq_for(name);
+    ifr.ifr_mtu = static_cast<int>(mtu);
+    err = ::ioctl(s, SIOCSIFMTU, &ifr) == 0 ? 0 : errno;
+    return err == 0;
+  });
+  return err;
+}
+
+bool tap_link_up(int fd) { return TapIfControl().link_up(fd); }
+
+unsigned tap_mtu(int fd) { return TapIfControl().mtu(fd); }
+
+void set_tap_mtu(const std::string& spec, int fd, unsigned mtu) {
+  int err = TapIfControl().set_mtu(fd, mtu);
+  if (err) fail("port '{}': cannot set the interface MTU to {}: {}", spec, mtu, std::strerror(err));
 }
 
 }  // namespace tapswitch

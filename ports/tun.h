@@ -1,6 +1,8 @@
 // Low-level /dev/net/tun handling for raw-fd TAP ports.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/unique_fd.h"
@@ -17,20 +19,67 @@ enum class TapOrigin : uint8_t {
 };
 const char* to_string(TapOrigin origin);
 
+// The virtio-net header tapswitch asks for: 12 bytes, the size of virtio_net_hdr_mrg_rxbuf, as
+// qemu and vhost-net use it. The kernel leaves the last two bytes (num_buffers) zero on read
+// and ignores them on write; only the first 10 carry meaning (see ports/vnet_hdr.h).
+constexpr int kVnetHdrLen = 12;
+
+// TUNSETOFFLOAD bits newer than Debian 12's kernel headers (Linux 6.2+).
+constexpr unsigned kTunFUso4 = 0x20;
+constexpr unsigned kTunFUso6 = 0x40;
+
+// What the kernel side of a tap hands over and accepts, beyond plain frames.
+struct TapOffloads {
+  uint8_t vnet_hdr_len = 0;  // 0: no virtio-net header on this fd; else its size in bytes
+  unsigned tun_f = 0;        // the TUN_F_* bits TUNSETOFFLOAD accepted (0 without a header)
+
+  bool vnet() const noexcept { return vnet_hdr_len != 0; }
+  bool csum() const noexcept;
+  bool tso4() const noexcept;
+  bool tso6() const noexcept;
+  bool uso() const noexcept;  // UDP segmentation offload, IPv4 and IPv6
+  std::string describe() const;  // "csum tso4 tso6 uso", "none", "off"
+};
+
 struct TapHandle {
   UniqueFd fd;
   std::string ifname;
   TapOrigin origin = TapOrigin::created;
+  TapOffloads offloads;
 };
 
 // Opens /dev/net/tun and creates or attaches the tap `ifname` (IFF_TAP | IFF_NO_PI), with the fd
-// non-blocking. Throws Error naming the port spec and the reason (busy, not a tap, no
+// non-blocking. With `offload`, the tap also gets IFF_VNET_HDR, a kVnetHdrLen header and the
+// richest set of offloads TUNSETOFFLOAD accepts (probed, never assumed); without it, plain
+// frames only. Throws Error naming the port spec and the reason (busy, not a tap, no
 // permission, no /dev/net/tun).
-TapHandle open_tap(const std::string& spec, const std::string& ifname);
+TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload);
 
 // Takes over an inherited tun fd after checking that it is a TAP without packet information.
-// The fd becomes non-blocking and close-on-exec. Throws Error otherwise.
-TapHandle adopt_tap_fd(const std::string& spec, int fd);
+// If the fd has IFF_VNET_HDR (which only its creator can change), its header size is honoured
+// and offloads are probed as for open_tap, or turned off (TUNSETOFFLOAD 0) without `offload`.
+// A big-endian (cross-endian) header is refused. The fd becomes non-blocking and close-on-exec.
+// Throws Error otherwise.
+TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload);
+
+// Interface ioctls (flags, MTU) on the interface behind a tap fd, in whichever network namespace
+// it lives in now. It keeps a socket in that namespace and makes a new one (on a short-lived
+// thread, as setns() needs) only when the interface has moved. Control plane only; one thread
+// at a time.
+class TapIfControl {
+ public:
+  bool link_up(int tap_fd);           // IFF_UP and IFF_RUNNING
+  unsigned mtu(int tap_fd);           // 0 if it cannot be read
+  int set_mtu(int tap_fd, unsigned mtu);  // 0, or the errno of the failure
+
+ private:
+  bool with(int tap_fd, const std::function<bool(int, const std::string&)>& fn);
+  UniqueFd sock_;
+  uint64_t ns_ino_ = 0;  // the namespace sock_ was made in
+};
+
+// Sets the MTU of the interface behind a tap fd. Throws Error naming the spec and the reason.
+void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);
 
 // The current name of the interface behind a tap fd ("" if detached).
 std::string tap_ifname(int fd);
@@ -43,5 +92,7 @@ int find_own_tun_fd(const std::string& ifname);
 // IFF_UP and IFF_RUNNING of the interface behind a tap fd, looked up in whichever network
 // namespace the interface lives in now. Control plane only: it may start a short thread.
 bool tap_link_up(int fd);
+// The MTU of that interface, the same way; 0 if it cannot be read.
+unsigned tap_mtu(int fd);
 
 }  // namespace tapswitch

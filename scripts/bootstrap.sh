@@ -20,9 +20,10 @@ fi
 
 # Build and run dependencies, then what the tests and the demo drive.
 packages="g++ meson ninja-build pkg-config
-  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
+  libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev liburing-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps"
+  iproute2 iputils-ping python3 procps tshark
+  iperf3 netsniff-ng gnuplot-nox"  # the last line: what bench/run drives
 
 missing=""
 for p in $packages; do

@@ -35,6 +35,9 @@ Commands::Commands(Switch& sw) {
                               }});
   add_port_commands(commands_, sw);
   add_fdb_commands(commands_, sw);
+  add_stats_commands(commands_, sw);
+  add_capture_commands(commands_, sw);
+  add_log_commands(commands_);
 }
 
 CtlReply Commands::dispatch(const CtlRequest& req) const {
@@ -52,7 +55,7 @@ CtlReply Commands::dispatch(const CtlRequest& req) const {
                                           : "unknown command '" + what + "' (try 'help')");
   }
   std::vector<std::string> args(req.argv.begin() + static_cast<long>(best->words.size()), req.argv.end());
-  CommandOutput out = best->run(args);
+  CommandOutput out = best->run_req ? best->run_req(req, args) : best->run(args);
   CtlReply r;
   r.data = std::move(out.data);
   r.text = std::move(out.text);

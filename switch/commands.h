@@ -27,6 +27,8 @@ struct Command {
   std::string usage;  // arguments after the words, for help
   std::string help;
   std::function<CommandOutput(const std::vector<std::string>& args)> run;
+  // Instead of run, for commands that need the request itself (a passed fd, the client).
+  std::function<CommandOutput(const CtlRequest& req, const std::vector<std::string>& args)> run_req = nullptr;
 };
 
 class Commands {
@@ -42,6 +44,9 @@ class Commands {
 // Registration, one function per area (commands_*.cpp).
 void add_port_commands(std::vector<Command>& out, Switch& sw);
 void add_fdb_commands(std::vector<Command>& out, Switch& sw);
+void add_stats_commands(std::vector<Command>& out, Switch& sw);
+void add_capture_commands(std::vector<Command>& out, Switch& sw);
+void add_log_commands(std::vector<Command>& out);
 
 // Shared formatting helpers.
 std::string format_mac(const uint8_t mac[6]);

@@ -90,7 +90,7 @@ uint16_t parse_vlan(const std::string& s) {
 
 uint16_t port_id(Switch& sw, const std::string& name) {
   for (const auto& rec : sw.ports())
-    if (rec.port->name() == name) return rec.id;
+    if (rec->port->name() == name) return rec->id;
   fail("no port named '{}'", name);
 }
 

@@ -1,6 +1,8 @@
 // show ports
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
+#include "ports/port_spec.h"
 #include "switch/commands.h"
 #include "switch/switch.h"
 #include "switch/text_table.h"
@@ -30,7 +32,7 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
       {"name", p.name()},
       {"kind", to_string(p.kind())},
       {"spec", rec.spec.text},
-      {"state", link.up ? "up" : "down"},
+      {"state", rec.detached || link.gone ? "gone" : link.up ? "up" : "down"},
       {"rx_queues", p.rx_queues()},
       {"tx_queues", p.tx_queues()},
       // What crossed the port, by the port's own count.
@@ -57,8 +59,8 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   CommandOutput out;
   out.data = nlohmann::json::array();
   TextTable t({"NAME", "KIND", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
-  for (const auto& rec : sw.ports()) {
-    nlohmann::json j = port_json(sw, rec);
+  for (const PortRecord* rec : sw.ports()) {
+    nlohmann::json j = port_json(sw, *rec);
     t.row({j["name"], j["kind"], j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
            std::to_string(j["rx_bytes"].get<uint64_t>()), std::to_string(j["tx_packets"].get<uint64_t>()),
            std::to_string(j["tx_bytes"].get<uint64_t>()), std::to_string(j["dropped"].get<uint64_t>())});
@@ -68,11 +70,33 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   return out;
 }
 
+CommandOutput port_add(Switch& sw, const std::vector<std::string>& args) {
+  if (args.size() != 1) fail("usage: port add SPEC (e.g. port add tap:vm4)");
+  const PortRecord& rec = sw.add_port(parse_port_spec(args[0]));
+  CommandOutput out;
+  out.data = port_json(sw, rec);
+  out.text = fmt::format("port {} added as id {}\n", rec.port->name(), rec.id);
+  return out;
+}
+
+CommandOutput port_del(Switch& sw, const std::vector<std::string>& args) {
+  if (args.size() != 1) fail("usage: port del NAME");
+  sw.remove_port(args[0]);
+  CommandOutput out;
+  out.data = {{"removed", args[0]}};
+  out.text = fmt::format("port {} removed\n", args[0]);
+  return out;
+}
+
 }  // namespace
 
 void add_port_commands(std::vector<Command>& out, Switch& sw) {
   out.push_back({{"show", "ports"}, "", "ports with kind, state and counters (drops by reason with -j)",
                  [&sw](const std::vector<std::string>& a) { return show_ports(sw, a); }});
+  out.push_back({{"port", "add"}, "SPEC", "add a port while running (same SPEC as --port)",
+                 [&sw](const std::vector<std::string>& a) { return port_add(sw, a); }});
+  out.push_back({{"port", "del"}, "NAME", "remove a port while running; the others keep forwarding",
+                 [&sw](const std::vector<std::string>& a) { return port_del(sw, a); }});
 }
 
 }  // namespace tapswitch

@@ -13,19 +13,24 @@ namespace tapswitch {
 
 namespace {
 
+constexpr unsigned kHelpWidth = 100;
 const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 po::options_description switch_options() {
-  po::options_description d("Switch options (also valid as key = value in a config file)");
+  po::options_description d("Switch options (also valid as key = value in a config file)", kHelpWidth, kHelpWidth - 40);
   // clang-format off
   d.add_options()
     ("port", po::value<std::vector<std::string>>()->composing(),
        "a port, repeatable:\n"
-       "  tap:NAME          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
-       "  tapfd:N[,name=L]  adopt the inherited tun/tap fd N\n"
-       "  dpdk:DEVARGS      any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0")
+       "  tap:NAME[,OPTS]          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
+       "  tapfd:N[,name=L][,OPTS]  adopt the inherited tun/tap fd N\n"
+       "  dpdk:DEVARGS[,mtu=N]     any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0\n"
+       "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
+       "the interface MTU), io=uring|syscall (default --tap-io)")
     ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
-       "control socket path (mode 0600)")
+       "control socket path (mode 0600, owned by the user running tapswitch)")
+    ("ctl-group", po::value<std::string>()->value_name("GROUP"),
+       "open the control socket to GROUP: mode 0660, group GROUP")
     ("log-level", po::value<std::string>()->default_value("info"),
        "trace, debug, info, warn, error, critical or off")
     ("eal", po::value<std::string>(),
@@ -39,8 +44,12 @@ po::options_description switch_options() {
        "seconds an idle learned MAC stays in the FDB (0: never ages; otherwise 2 to 1000000)")
     ("fdb-port-limit", po::value<uint32_t>()->default_value(0), "MACs learned per port at most (0: no limit)")
     ("fdb-static", po::value<std::vector<std::string>>()->composing(),
-       "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name");
+       "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name")
+    ("tap-io", po::value<std::string>()->default_value("uring"),
+       "I/O of raw-fd tap ports without io=: uring (batched; readv/writev where io_uring is "
+       "unavailable) or syscall (one readv/writev per frame)");
   // clang-format on
+  d.add(dataplane_options(kHelpWidth, kHelpWidth - 40));
   return d;
 }
 
@@ -53,8 +62,17 @@ SwitchConfig to_config(const po::variables_map& vm) {
     for (const auto& s : vm["port"].as<std::vector<std::string>>()) c.ports.push_back(parse_port_spec(s));
   }
   check_unique(c.ports);
+  const std::string tap_io = vm["tap-io"].as<std::string>();
+  if (tap_io != "uring" && tap_io != "syscall") fail("--tap-io: '{}' is not uring or syscall", tap_io);
+  c.tap_io = tap_io == "uring" ? TapIo::uring : TapIo::syscall;
+  for (auto& ps : c.ports)
+    if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
   c.ctl_path = vm["ctl"].as<std::string>();
   if (c.ctl_path.empty()) fail("--ctl: the control socket path is empty");
+  if (vm.count("ctl-group")) {
+    c.ctl_group = vm["ctl-group"].as<std::string>();
+    if (c.ctl_group.empty()) fail("--ctl-group: the group name is empty");
+  }
   c.log_level = vm["log-level"].as<std::string>();
   bool ok = false;
   for (const char* l : kLevels) ok |= c.log_level == l;
@@ -73,21 +91,24 @@ SwitchConfig to_config(const po::variables_map& vm) {
   if (vm.count("fdb-static"))
     for (const auto& s : vm["fdb-static"].as<std::vector<std::string>>()) c.fdb_static.push_back(parse_fdb_static(s));
   if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
+  c.dp = read_dataplane(vm);
   return c;
 }
 
 }  // namespace
 
 ParsedArgs parse_args(int argc, const char* const* argv) {
-  po::options_description generic("General options");
+  po::options_description generic("General options", kHelpWidth, kHelpWidth - 40);
   // clang-format off
   generic.add_options()
     ("help,h", "show this help and exit")
     ("version", "show the version and exit")
+    ("check-config", "check the options and the config file, print \"configuration OK\" or the "
+       "first problem, and exit (0 or 2) without starting anything")
     ("config", po::value<std::string>(), "read options from FILE (key = value, # comments)");
   // clang-format on
   po::options_description sw = switch_options();
-  po::options_description all;
+  po::options_description all(kHelpWidth, kHelpWidth - 40);
   all.add(generic).add(sw);
 
   ParsedArgs out;
@@ -124,6 +145,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     fail("{} (see tapswitch --help)", describe(e));
   }
   out.config = to_config(vm);
+  if (vm.count("check-config")) out.action = ParsedArgs::Action::check;
   return out;
 }
 

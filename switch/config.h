@@ -11,6 +11,7 @@
 
 #include "fdb/fdb_static.h"
 #include "ports/port_spec.h"
+#include "switch/config_dataplane.h"
 
 namespace tapswitch {
 
@@ -20,6 +21,7 @@ struct SwitchConfig {
   std::vector<PortSpec> ports;
   std::string eal;                  // replaces the default EAL arguments when non-empty
   std::string ctl_path = kDefaultCtlPath;
+  std::string ctl_group;            // empty: socket mode 0600; else 0660 and owned by this group
   std::string log_level = "info";
   unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
@@ -27,11 +29,13 @@ struct SwitchConfig {
   uint32_t fdb_aging = 300;         // seconds; 0 = never
   uint32_t fdb_port_limit = 0;      // MACs learned per port; 0 = no limit
   std::vector<FdbStaticSpec> fdb_static;
+  TapIo tap_io = TapIo::uring;      // raw-fd tap ports' I/O unless a port says io=
   std::string config_file;
+  DataplaneConfig dp;               // workers, CPUs, rx-queue placement, polling
 };
 
 struct ParsedArgs {
-  enum class Action { run, help, version } action = Action::run;
+  enum class Action { run, help, version, check } action = Action::run;
   SwitchConfig config;
   std::string help;  // the --help text
 };

@@ -2,7 +2,8 @@
 //
 // Each worker owns one WorkerCounters and is its only writer; the control thread sums them
 // across workers when asked. Port ids index `ports`. Drops are counted at the port where they
-// are decided: ingress for runt, same-port, no-destination and filtered, egress for tx-full.
+// are decided: ingress for runt, same-port, no-destination and filtered, egress for tx-full,
+// oversize, no-mbuf and bad-offload (switch/egress_offload.h).
 #pragma once
 
 #include <array>
@@ -21,6 +22,9 @@ enum class DropReason : uint8_t {
   no_dest,    // flooded, but no other port is there
   tx_full,    // the egress port did not accept it (queue full)
   filtered,   // IEEE 802.1D link-local group address a bridge must not forward
+  oversize,   // longer than the egress MTU allows, and not a GSO frame that can be cut to fit
+  no_mbuf,    // a pool ran dry while the frame was segmented or copied for the egress port
+  bad_offload,  // offload fields that do not match the frame (cannot segment or checksum it)
   count_
 };
 constexpr unsigned kDropReasons = static_cast<unsigned>(DropReason::count_);
@@ -47,6 +51,14 @@ struct SwitchPortTotals {
     flooded += c.flooded.get();
     for (unsigned i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
   }
+  void subtract(const SwitchPortTotals& b) noexcept {
+    rx_packets -= b.rx_packets;
+    rx_bytes -= b.rx_bytes;
+    tx_packets -= b.tx_packets;
+    tx_bytes -= b.tx_bytes;
+    flooded -= b.flooded;
+    for (unsigned i = 0; i < kDropReasons; ++i) drops[i] -= b.drops[i];
+  }
   uint64_t dropped() const noexcept {
     uint64_t s = 0;
     for (auto d : drops) s += d;
@@ -56,8 +68,14 @@ struct SwitchPortTotals {
 
 struct alignas(64) WorkerCounters {
   Counter iterations;
-  Counter rx_bursts;   // polls that returned frames
+  Counter rx_bursts;    // polls that returned frames
   Counter rx_frames;
+  Counter busy_cycles;  // TSC cycles in loop iterations that moved frames
+  Counter idle_cycles;  // TSC cycles in iterations that found nothing (sleep not included)
+  Counter sleeps;       // times the worker went to sleep (adaptive polling)
+  Counter sleep_ns;     // time spent asleep
+  Counter drained;      // frames this worker sent for other workers (tx rings)
+  Counter copies;       // frame data copies made by the switch; flooding never copies
   std::array<SwitchPortCounters, kMaxPorts> ports;
 };
 

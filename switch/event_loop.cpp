@@ -40,6 +40,8 @@ void EventLoop::run_once(int timeout_ms) {
     auto it = callbacks_.find(evs[i].data.fd);
     if (it == callbacks_.end()) continue;  // removed by an earlier callback
     auto cb = it->second;                  // keep it alive while it runs
+    std::unique_lock<std::mutex> held;
+    if (dispatch_lock_) held = std::unique_lock<std::mutex>(*dispatch_lock_);
     (*cb)(evs[i].events);
   }
 }

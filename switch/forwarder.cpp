@@ -3,8 +3,12 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include <algorithm>
 
 #include "switch/frame.h"
+#include "switch/wakeup.h"
 
 namespace tapswitch {
 
@@ -15,6 +19,9 @@ const char* to_string(DropReason r) {
     case DropReason::no_dest: return "no_dest";
     case DropReason::tx_full: return "tx_full";
     case DropReason::filtered: return "filtered";
+    case DropReason::oversize: return "oversize";
+    case DropReason::no_mbuf: return "no_mbuf";
+    case DropReason::bad_offload: return "bad_offload";
     case DropReason::count_: break;
   }
   return "?";
@@ -25,7 +32,8 @@ Forwarder::Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters)
       fdb_(fdb),
       counters_(counters),
       batches_(new TxBatch[kMaxPorts]),
-      dirty_(new uint16_t[kMaxPorts]) {}
+      dirty_(new uint16_t[kMaxPorts]),
+      egress_(counters.copies) {}
 
 void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   flush();
@@ -34,6 +42,8 @@ void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   for (const auto& t : ports) {
     batches_[t.id].port = t.port;
     batches_[t.id].queue = t.queue;
+    batches_[t.id].ring = t.ring;
+    batches_[t.id].owner = t.owner;
     flood_.push_back(t.id);
   }
 }
@@ -143,17 +153,85 @@ void Forwarder::send(uint16_t port) noexcept {
   TxBatch& b = batches_[port];
   const uint16_t n = b.n;
   b.n = 0;
-  uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) bytes += b.pkts[i]->pkt_len;
-  uint16_t sent = b.port->tx_burst(b.queue, b.pkts, n);
+  if (b.ring) {
+    // The owner of the tx queue sends them and counts them; what does not fit is ours to drop.
+    unsigned k = rte_ring_sp_enqueue_burst(b.ring, reinterpret_cast<void* const*>(b.pkts), n, nullptr);
+    if (k) b.owner->poke();
+    if (unlikely(k < n)) {
+      counters_.ports[port].drop(DropReason::tx_full, n - k);
+      rte_pktmbuf_free_bulk(b.pkts + k, n - k);
+    }
+    return;
+  }
+  transmit(port, b.port, b.queue, b.pkts, n);
+}
+
+void Forwarder::transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  const EgressRules rules = EgressOffload::rules(p->tx_offloads());
+  const uint32_t fast_max = max_frame_len(p->mtu(), false);
+  bool work = false;
+  for (uint16_t i = 0; i < n; ++i) work |= EgressOffload::needs_work(pkts[i], rules, fast_max);
+  if (unlikely(work))
+    transmit_prepared(port, p, queue, pkts, n, rules);
+  else
+    send_burst(port, p, queue, pkts, n);
+}
+
+// The slow path of transmit(): frames that need segmenting, checksums, a copy, or an MTU check
+// go through the egress offload first; the rest as they are.
+void Forwarder::transmit_prepared(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                                  const EgressRules& rules) noexcept {
   SwitchPortCounters& oc = counters_.ports[port];
+  const uint32_t mtu = p->mtu();
+  const uint32_t fast_max = max_frame_len(mtu, false);
+  const TxOffloads& o = p->tx_offloads();
+  rte_mbuf* out[kPreparedMax];
+  unsigned k = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (EgressOffload::needs_work(m, rules, fast_max))
+      k += egress_.prepare(m, o, mtu, out + k, kPreparedMax - k, oc);
+    else
+      out[k++] = m;
+    if (kPreparedMax - k < EgressOffload::kMaxSegments) {
+      send_burst(port, p, queue, out, k);
+      k = 0;
+    }
+  }
+  if (k) send_burst(port, p, queue, out, k);
+}
+
+// Hands frames to the port a burst at a time until it takes less than a burst; drops the rest
+// as tx_full. Lengths are read before the port takes a frame: it may free it at once.
+void Forwarder::send_burst(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, unsigned n) noexcept {
+  SwitchPortCounters& oc = counters_.ports[port];
+  CaptureSession* cs = capture_ ? capture_->tx(port) : nullptr;
+  unsigned sent = 0;
+  uint64_t bytes = 0;
+  while (sent < n) {
+    const uint16_t want = static_cast<uint16_t>(std::min<unsigned>(n - sent, kBurst));
+    uint32_t len[kBurst];
+    for (uint16_t i = 0; i < want; ++i) len[i] = pkts[sent + i]->pkt_len;
+    if (cs) [[unlikely]]
+      cs->offer(pkts + sent, want, CaptureDir::tx);
+    const uint16_t k = p->tx_burst(queue, pkts + sent, want);
+    for (uint16_t i = 0; i < k; ++i) bytes += len[i];
+    sent += k;
+    if (k < want) break;
+  }
   if (unlikely(sent < n)) {
-    for (uint16_t i = sent; i < n; ++i) bytes -= b.pkts[i]->pkt_len;
     oc.drop(DropReason::tx_full, n - sent);
-    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
   }
   oc.tx_packets.add(sent);
   oc.tx_bytes.add(bytes);
+}
+
+unsigned Forwarder::drain(const TxDrain& d) noexcept {
+  rte_mbuf* pkts[kBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(d.ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n) transmit(d.id, d.port, d.queue, pkts, static_cast<uint16_t>(n));
+  return n;
 }
 
 void Forwarder::flush() noexcept {

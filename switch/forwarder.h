@@ -15,6 +15,14 @@
 // Flooding never copies frame data: the mbuf's reference count is raised once per extra
 // destination and each egress frees its reference after sending.
 //
+// Tx: frames leave on this worker's own tx queue of the port, or go through a single-producer
+// ring to the worker that owns the queue (see switch/rxq_assign.h); that worker calls drain().
+//
+// On the way out, a frame with offloads its egress port cannot take (a GSO frame, a partial
+// checksum), or longer than the port's MTU allows, goes through the EgressOffload
+// (switch/egress_offload.h), on the worker that sends it; a burst without such frames costs one
+// flag test per frame.
+//
 // Concurrency: a Forwarder belongs to one worker thread. set_ports() is called by that thread
 // or while it is not running.
 #pragma once
@@ -25,15 +33,12 @@
 
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_table.h"
 #include "switch/counters.h"
+#include "switch/egress_offload.h"
+#include "switch/worker_plan.h"
 
 namespace tapswitch {
-
-struct TxTarget {
-  uint16_t id;    // port id
-  Port* port;
-  uint16_t queue; // the tx queue this worker uses on that port
-};
 
 class Forwarder {
  public:
@@ -46,12 +51,19 @@ class Forwarder {
   void process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept;
   // Sends every batched frame; what a port does not accept is dropped and counted.
   void flush() noexcept;
+  // Frames handed to a captured port are offered to its capture session first.
+  void set_capture(const CaptureTable* t) noexcept { capture_ = t; }
+  // Sends up to one burst from another worker's ring onto a tx queue this worker owns.
+  // Returns the frames taken from the ring.
+  unsigned drain(const TxDrain& d) noexcept;
 
  private:
   struct TxBatch {
     Port* port = nullptr;
     uint16_t queue = 0;
     uint16_t n = 0;
+    rte_ring* ring = nullptr;  // hand to the owner of the queue instead of sending
+    WakeUp* owner = nullptr;
     bool dirty = false;  // listed in dirty_
     rte_mbuf* pkts[kBurst];
   };
@@ -59,6 +71,12 @@ class Forwarder {
   void flood(uint16_t in, rte_mbuf* m, rte_mbuf** drops, unsigned& n_drops) noexcept;
   void enqueue(uint16_t port, rte_mbuf* m) noexcept;
   void send(uint16_t port) noexcept;
+  void transmit(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept;
+  void transmit_prepared(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                         const EgressRules& rules) noexcept;
+  void send_burst(uint16_t port, Port* p, uint16_t queue, rte_mbuf** pkts, unsigned n) noexcept;
+
+  static constexpr unsigned kPreparedMax = EgressOffload::kMaxSegments + kBurst;
 
   unsigned worker_;
   Fdb& fdb_;
@@ -67,6 +85,8 @@ class Forwarder {
   std::vector<uint16_t> flood_;          // ids of the active ports
   std::unique_ptr<uint16_t[]> dirty_;    // ports with batched frames
   unsigned n_dirty_ = 0;
+  const CaptureTable* capture_ = nullptr;
+  EgressOffload egress_;                 // what a port cannot do, done in software
 };
 
 }  // namespace tapswitch

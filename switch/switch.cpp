@@ -2,6 +2,7 @@
 
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <spdlog/spdlog.h>
 
@@ -11,12 +12,24 @@
 
 namespace tapswitch {
 
+namespace {
+constexpr unsigned kTxRingSize = 1024;
+constexpr unsigned kRuntimeReserve = 4096;  // mbufs for ports added while running
+
+void free_ring_contents(rte_ring* r) {
+  void* objs[kBurst];
+  unsigned n;
+  while ((n = rte_ring_dequeue_burst(r, objs, kBurst, nullptr)) != 0)
+    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+}
+}  // namespace
+
 unsigned Switch::pool_size(const SwitchConfig& config) {
   if (config.mbufs) return config.mbufs;
-  // In flight on the data path, plus what each port keeps for itself: a DPDK port fills its rx
-  // ring and may hold its tx ring; a raw-fd tap keeps a small stash.
-  unsigned n = 8192;
-  for (const auto& ps : config.ports) n += ps.kind == PortKind::dpdk ? 1024 + 64 : 96;
+  // In flight on the data path and in tx rings, plus what each port keeps for itself: a DPDK
+  // port fills its rx rings and may hold its tx rings; a raw-fd tap keeps a small stash.
+  unsigned n = 8192 + kRuntimeReserve + config.dp.workers * kTxRingSize;
+  for (const auto& ps : config.ports) n += ps.kind == PortKind::dpdk ? ps.queues * (1024 + 64) : 96u * ps.queues;
   return n;
 }
 
@@ -26,41 +39,54 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   std::vector<unsigned> lcores;
   unsigned lc;
   RTE_LCORE_FOREACH_WORKER(lc) lcores.push_back(lc);
-  if (lcores.empty()) fail("DPDK has no worker lcore: give the EAL at least two lcores (-l 0-1)");
+  if (lcores.size() < config.dp.workers)
+    fail("DPDK has {} worker lcore(s) but {} workers were asked for: give the EAL more lcores", lcores.size(),
+         config.dp.workers);
 
   pool_ = std::make_unique<PktPool>("pkts", pool_size(config), RTE_MBUF_DEFAULT_BUF_SIZE);
   FdbConfig fc;
   fc.capacity = config.fdb_size;
-  fc.workers = 1;
+  fc.workers = config.dp.workers;
   fc.aging = config.fdb_aging;
   fc.port_limit = config.fdb_port_limit;
   fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
+  for (unsigned w = 0; w < config.dp.workers; ++w) {
+    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll));
+    workers_.back()->set_capture(&captures_);
+  }
+  capman_ = std::make_unique<CaptureManager>(*this);
 
+  slots_.resize(kMaxPorts);
+  baseline_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
     auto port = open_port(spec, *pool_);
-    const uint16_t id = static_cast<uint16_t>(ports_.size());
-    spdlog::info("port {} ({}) added as id {}", port->name(), spec.text, id);
-    ports_.push_back(PortRecord{id, spec, std::move(port)});
+    const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
+    slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
   }
-
   add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
-    for (const auto& rec : ports_)
-      if (rec.port->name() == name) return rec.id;
-    return -1;
+    const PortRecord* r = find_port(name);
+    return r ? r->id : -1;
   });
-
-  workers_.push_back(std::make_unique<Worker>(0, lcores[0], *fdb_, stop_));
+  replan(true);  // checks --rxq-affinity against the ports
+  // Only once every port opened: a switch that fails to start prints one line, its error.
+  for (const auto& rec : slots_)
+    if (rec) spdlog::info("port {} ({}) added as id {}", rec->port->name(), rec->spec.text, rec->id);
 }
 
 Switch::~Switch() {
+  capman_.reset();
   stop();
-  workers_.clear();
-  for (auto it = ports_.rbegin(); it != ports_.rend(); ++it) {
-    spdlog::info("port {} removed", it->port->name());
-    it->port.reset();
+  // Workers are stopped: empty the plans so no one names a port, then close the ports.
+  for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>());
+  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
+  rings_.clear();
+  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
+    if (!*it) continue;
+    spdlog::info("port {} removed", (*it)->port->name());
+    it->reset();
   }
-  ports_.clear();
+  workers_.clear();
   fdb_.reset();
   if (pool_ && pool_->in_use() != 0)
     spdlog::warn("{} mbufs were not returned to the pool at shutdown", pool_->in_use());
@@ -68,32 +94,148 @@ Switch::~Switch() {
 
 void Switch::start() {
   if (running_) return;
-  std::vector<TxTarget> tx;
-  for (const auto& rec : ports_) {
-    for (uint16_t q = 0; q < rec.port->rx_queues(); ++q) workers_[0]->assign_rx({rec.id, rec.port.get(), q});
-    tx.push_back({rec.id, rec.port.get(), 0});
-  }
-  workers_[0]->set_tx(tx);
-  stop_.store(false, std::memory_order_release);
   for (auto& w : workers_) w->launch();
   running_ = true;
 }
 
 void Switch::stop() {
   if (!running_) return;
-  stop_.store(true, std::memory_order_release);
-  for (auto& w : workers_) w->wait();
+  for (auto& w : workers_) w->stop_and_wait();
+  // What a worker handed to another after that one stopped is still in the rings.
+  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
   running_ = false;
 }
 
+uint16_t Switch::free_id() const {
+  // Lowest free id: a removed port's id is reusable, its FDB entries are gone (Fdb::remove_port).
+  for (uint16_t id = 0; id < kMaxPorts; ++id)
+    if (!slots_[id]) return id;
+  fail("no free port id: {} ports exist (at most {})", kMaxPorts, kMaxPorts);
+}
+
+const PortRecord& Switch::add_port(const PortSpec& given) {
+  PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io, as at start
+  if (spec.kind != PortKind::dpdk && spec.io == TapIo::automatic) spec.io = config_.tap_io;
+  std::vector<PortSpec> specs{spec};
+  for (const PortRecord* r : ports()) specs.push_back(r->spec);
+  check_unique(specs);
+  const uint16_t id = free_id();
+  auto port = open_port(spec, *pool_);
+  baseline_[id] = {};
+  baseline_[id] = totals(id);  // what a former holder of the id counted
+  slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
+  try {
+    replan();
+  } catch (...) {
+    slots_[id].reset();
+    replan();
+    throw;
+  }
+  spdlog::info("port {} ({}) added as id {}", slots_[id]->port->name(), spec.text, id);
+  return *slots_[id];
+}
+
+void Switch::remove_port(const std::string& name) {
+  const PortRecord* rec = find_port(name);
+  if (!rec) fail("there is no port named '{}'", name);
+  const uint16_t id = rec->id;
+  captures_.clear(id);
+  std::unique_ptr<PortRecord> gone = std::move(slots_[id]);
+  replan();  // no worker names the port once this returns
+  const unsigned flushed = fdb_->remove_port(id);
+  spdlog::info("port {} removed ({} FDB entries flushed)", gone->port->name(), flushed);
+  gone.reset();
+}
+
+void Switch::detach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || rec->detached) return;
+  captures_.clear(id);
+  rec->detached = true;
+  replan();
+}
+
+void Switch::reattach_port(uint16_t id) {
+  PortRecord* rec = slots_.at(id).get();
+  if (!rec || !rec->detached) return;
+  auto port = open_port(rec->spec, *pool_);
+  rec->port = std::move(port);  // the old one closes here; no worker names it
+  rec->detached = false;
+  replan();
+}
+
+void Switch::replan(bool strict_pins) {
+  std::vector<PortQueues> pq;
+  for (const PortRecord* r : ports())
+    if (!r->detached) pq.push_back({r->id, r->port->name(), r->port->rx_queues(), r->port->tx_queues(), r->port->tx_mt_safe()});
+  // At start every pin must name a configured port; later, a pin applies to a port of that
+  // name when it is added.
+  std::vector<RxPin> pins;
+  for (const auto& a : config_.dp.rxq_affinity) {
+    bool present = false;
+    for (const auto& q : pq) present |= q.name == a.port;
+    if (strict_pins || present) pins.push_back({a.port, a.queue, a.worker});
+  }
+  placement_ = place_rx_queues(pq, static_cast<unsigned>(workers_.size()), pins, placement_);
+
+  const unsigned nw = static_cast<unsigned>(workers_.size());
+  std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings;
+  std::vector<std::unique_ptr<WorkerPlan>> plans;
+  for (unsigned w = 0; w < nw; ++w) plans.push_back(std::make_unique<WorkerPlan>());
+  for (const auto& [key, w] : placement_) plans[w]->rx.push_back({key.first, slots_[key.first]->port.get(), key.second});
+  for (const PortQueues& p : pq) {
+    Port* port = slots_[p.id]->port.get();
+    for (unsigned w = 0; w < nw; ++w) {
+      TxRoute r = tx_route(p, w);
+      if (r.sender == w) {
+        plans[w]->tx.push_back({p.id, port, r.queue, nullptr, nullptr});
+        continue;
+      }
+      auto key = std::make_pair(w, p.id);
+      auto old = rings_.find(key);
+      std::unique_ptr<Ring> ring = old != rings_.end()
+                                       ? std::move(old->second)
+                                       : std::make_unique<Ring>("tx", kTxRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (old != rings_.end()) rings_.erase(old);
+      plans[w]->tx.push_back({p.id, port, r.queue, ring->get(), &workers_[r.sender]->wakeup()});
+      plans[r.sender]->drains.push_back({p.id, port, r.queue, ring->get()});
+      rings.emplace(key, std::move(ring));
+    }
+  }
+  for (unsigned w = 0; w < nw; ++w) workers_[w]->publish(std::move(plans[w]));
+  // Every worker runs the new plan: rings only the old plans used can go.
+  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
+  rings_ = std::move(rings);
+}
+
+void Switch::sync_workers() {
+  for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>(w->plan()));
+}
+
+std::vector<const PortRecord*> Switch::ports() const {
+  std::vector<const PortRecord*> out;
+  for (const auto& s : slots_)
+    if (s) out.push_back(s.get());
+  return out;
+}
+
 const PortRecord* Switch::port(uint16_t id) const noexcept {
-  return id < ports_.size() ? &ports_[id] : nullptr;
+  return id < slots_.size() ? slots_[id].get() : nullptr;
+}
+
+const PortRecord* Switch::find_port(const std::string& name) const noexcept {
+  for (const auto& s : slots_)
+    if (s && s->port->name() == name) return s.get();
+  return nullptr;
 }
 
 SwitchPortTotals Switch::totals(uint16_t id) const {
   SwitchPortTotals t;
   for (const auto& w : workers_) t.add(w->counters().ports[id]);
+  t.subtract(baseline_[id]);
   return t;
 }
+
+size_t Switch::forget_port(uint16_t id) { return fdb_->flush_port(id); }
 
 }  // namespace tapswitch

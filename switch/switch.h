@@ -1,24 +1,35 @@
 // Switch: the assembled data plane. It owns the mbuf pool, the FDB, the ports and the workers.
 //
 // Life cycle (all on the control thread):
-//   Switch(config)  creates the pool and the FDB and opens every port; on any failure it throws
-//                   Error and whatever was opened is closed again (taps it created disappear).
-//   start()         gives every rx queue to a worker and launches the workers.
+//   Switch(config)  creates the pool, the FDB and the workers and opens every port; on any
+//                   failure it throws Error and whatever was opened is closed again (taps it
+//                   created disappear).
+//   start()         launches the workers.
+//   add_port(), remove_port()
+//                   change the port set while the workers run: a new plan goes to every worker
+//                   (switch/worker_plan.h) and the other ports never stop forwarding.
 //   stop()          stops the workers; they send what they had batched.
 //   ~Switch()       stops, closes the ports (returning their mbufs), frees the FDB and pool.
 //
-// Port ids are dense indexes into ports(); the FDB stores them.
+// Port ids index slots; the FDB stores them. A removed port's id is reused only after its FDB
+// entries are gone and no worker can still act on a lookup that named it (Fdb::remove_port).
 #pragma once
 
-#include <atomic>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dpdk/pkt_pool.h"
+#include "dpdk/ring.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_manager.h"
+#include "switch/capture_table.h"
 #include "switch/config.h"
 #include "switch/counters.h"
+#include "switch/rxq_assign.h"
 #include "switch/worker.h"
 
 namespace tapswitch {
@@ -27,6 +38,7 @@ struct PortRecord {
   uint16_t id;
   PortSpec spec;
   std::unique_ptr<Port> port;
+  bool detached = false;  // its interface was deleted: listed, but out of every worker's plan
 };
 
 class Switch {
@@ -39,26 +51,52 @@ class Switch {
   void start();
   void stop();
 
+  // Opens the port and starts forwarding to and from it. Throws Error (and changes nothing)
+  // if the spec is bad, a duplicate, or the port cannot open.
+  const PortRecord& add_port(const PortSpec& spec);
+  // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
+  void remove_port(const std::string& name);
+  // Interface churn (switch/link_monitor.h): take a port whose interface vanished out of the
+  // data path, and later open it again from its spec (same id). reattach_port throws Error
+  // if it cannot open yet.
+  void detach_port(uint16_t id);
+  void reattach_port(uint16_t id);
+  // Flushes the port's learned FDB entries; returns how many.
+  size_t forget_port(uint16_t id);
+
   Fdb& fdb() noexcept { return *fdb_; }
   const PktPool& pool() const noexcept { return *pool_; }
-  const std::vector<PortRecord>& ports() const noexcept { return ports_; }
+  std::vector<const PortRecord*> ports() const;
   const PortRecord* port(uint16_t id) const noexcept;
+  const PortRecord* find_port(const std::string& name) const noexcept;
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
+  const RxPlacement& rx_placement() const noexcept { return placement_; }
+  PollMode poll_mode() const noexcept { return config_.dp.poll; }
+  CaptureTable& captures() noexcept { return captures_; }
+  CaptureManager& capture_manager() noexcept { return *capman_; }
+  // Returns once every running worker has passed a housekeeping point.
+  void sync_workers();
   // The switch's own counters for one port, summed over the workers.
   SwitchPortTotals totals(uint16_t id) const;
 
  private:
   static unsigned pool_size(const SwitchConfig& config);
+  uint16_t free_id() const;
+  void replan(bool strict_pins = false);
 
   SwitchConfig config_;
-  std::atomic<bool> stop_{false};
   bool running_ = false;
-  // Declaration order is destruction order in reverse: workers, then ports (which hand their
-  // mbufs back), then the FDB and the pool.
+  // Declaration order is destruction order in reverse: workers, rings, then ports (which hand
+  // their mbufs back), then the FDB and the pool.
   std::unique_ptr<PktPool> pool_;
   std::unique_ptr<Fdb> fdb_;
-  std::vector<PortRecord> ports_;
+  std::vector<std::unique_ptr<PortRecord>> slots_;  // index: port id; null: free
+  std::vector<SwitchPortTotals> baseline_;          // per id: counted before the port took it
+  RxPlacement placement_;
+  std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;
+  CaptureTable captures_;
+  std::unique_ptr<CaptureManager> capman_;
 };
 
 }  // namespace tapswitch

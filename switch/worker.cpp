@@ -1,7 +1,17 @@
 #include "switch/worker.h"
 
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -9,24 +19,90 @@
 
 namespace tapswitch {
 
-Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, const std::atomic<bool>& stop)
+namespace {
+
+constexpr uint64_t kBackoffMinNs = 50'000;
+constexpr uint64_t kBackoffMaxNs = 1'000'000;
+constexpr int64_t kSleepCapNs = 100'000'000;  // a safety net: even a notified sleep ends by then
+
+uint64_t mono_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll)
     : index_(index),
       lcore_(lcore),
+      poll_(poll),
       fdb_(fdb),
-      stop_(stop),
       counters_(std::make_unique<WorkerCounters>()),
-      forwarder_(index, fdb, *counters_) {}
+      forwarder_(index, fdb, *counters_),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      plan_(std::make_unique<WorkerPlan>()) {
+  if (!epoll_) fail("epoll_create1: {}", std::strerror(errno));
+  adopt_plan(plan_.get());
+}
+
+Worker::~Worker() { stop_and_wait(); }
 
 void Worker::launch() {
+  stop_.store(false, std::memory_order_release);
   int rc = rte_eal_remote_launch(&Worker::entry, this, lcore_);
   if (rc != 0) fail("cannot start worker {} on lcore {}: lcore busy", index_, lcore_);
   launched_ = true;
 }
 
-void Worker::wait() {
+void Worker::stop_and_wait() {
   if (!launched_) return;
+  stop_.store(true, std::memory_order_release);
+  wake_.poke_always();
   rte_eal_wait_lcore(lcore_);
   launched_ = false;
+  // A plan handed over at the last moment is adopted here, on the control thread.
+  if (const WorkerPlan* n = next_.exchange(nullptr, std::memory_order_acq_rel)) {
+    adopt_plan(n);
+    adopted_.store(n->generation, std::memory_order_release);
+  }
+}
+
+std::unique_ptr<WorkerPlan> Worker::publish(std::unique_ptr<WorkerPlan> plan) {
+  plan->generation = ++generation_;
+  const uint64_t gen = plan->generation;
+  if (!launched_) {
+    adopt_plan(plan.get());
+    adopted_.store(gen, std::memory_order_release);
+  } else {
+    next_.store(plan.get(), std::memory_order_release);
+    wake_.poke_always();
+    while (adopted_.load(std::memory_order_acquire) < gen) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  std::swap(plan_, plan);
+  return plan;
+}
+
+// Runs on the worker (or on the control thread while the worker is stopped).
+void Worker::adopt_plan(const WorkerPlan* p) noexcept {
+  forwarder_.set_ports(p->tx);  // sends what was batched for the old plan first
+  cur_ = p;
+  // Rebuild the sleep set: the wake-up eventfd and every rx queue's notification fd.
+  epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = ~0u;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.fd(), &ev);
+  can_notify_ = true;
+  for (unsigned i = 0; i < p->rx.size(); ++i) {
+    int fd = p->rx[i].port->rx_notify_fd(p->rx[i].queue);
+    if (fd < 0) {
+      can_notify_ = false;
+      continue;
+    }
+    ev.data.u32 = i;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) can_notify_ = false;
+  }
 }
 
 int Worker::entry(void* self) {
@@ -34,31 +110,107 @@ int Worker::entry(void* self) {
   return 0;
 }
 
+void Worker::sleep(uint64_t& backoff_ns) noexcept {
+  const WorkerPlan& p = *cur_;
+  wake_.set_sleeping(true);
+  bool armed = can_notify_;
+  for (const RxAssignment& rx : p.rx)
+    if (rx.port->rx_notify_fd(rx.queue) >= 0 && !rx.port->rx_notify_arm(rx.queue)) armed = false;
+  // A last look after announcing the sleep: work handed over meanwhile cancels it. Frames on
+  // rx queues need no look: their fds are level-triggered.
+  bool pending = next_.load(std::memory_order_acquire) != nullptr || stop_.load(std::memory_order_acquire);
+  for (const TxDrain& d : p.drains) pending |= !rte_ring_empty(d.ring);
+  if (!pending) {
+    int64_t ns = armed ? kSleepCapNs : static_cast<int64_t>(backoff_ns);
+    if (!armed) backoff_ns = std::min(backoff_ns * 2, kBackoffMaxNs);
+    timespec ts{ns / 1'000'000'000, ns % 1'000'000'000};
+    epoll_event evs[8];
+    const uint64_t t0 = mono_ns();
+    int rc = ::epoll_pwait2(epoll_.get(), evs, 8, &ts, nullptr);
+    if (rc < 0 && errno == ENOSYS) ::epoll_wait(epoll_.get(), evs, 8, static_cast<int>((ns + 999'999) / 1'000'000));
+    counters_->sleeps.add();
+    counters_->sleep_ns.add(mono_ns() - t0);
+  }
+  for (const RxAssignment& rx : p.rx)
+    if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
+  wake_.set_sleeping(false);
+  wake_.drain();
+}
+
 void Worker::run() noexcept {
-  spdlog::debug("worker {} running on lcore {} with {} rx queues", index_, lcore_, rx_.size());
+  spdlog::debug("worker {} running on lcore {} with {} rx queues, {} polling", index_, lcore_, cur_->rx.size(),
+                to_string(poll_));
   WorkerCounters& wc = *counters_;
   rte_mbuf* pkts[kBurst];
-  uint64_t iterations = 0, bursts = 0, frames = 0;
+  const uint64_t idle_before_sleep = rte_get_tsc_hz() / 1'000'000 * kIdleBeforeSleepUs;
+  uint64_t iterations = 0, bursts = 0, frames = 0, drained = 0, busy = 0, idle = 0;
+  uint64_t backoff_ns = kBackoffMinNs;
+  uint64_t t_prev = rte_rdtsc(), idle_since = t_prev;
   fdb_.reader_online(index_);
+  auto publish_counters = [&] {
+    wc.rx_bursts.add(bursts);
+    wc.rx_frames.add(frames);
+    wc.drained.add(drained);
+    wc.busy_cycles.add(busy);
+    wc.idle_cycles.add(idle);
+    bursts = frames = drained = busy = idle = 0;
+  };
   for (;;) {
-    for (const RxAssignment& rx : rx_) {
+    unsigned work = 0;
+    for (const RxAssignment& rx : cur_->rx) {
       uint16_t n = rx.port->rx_burst(rx.queue, pkts, kBurst);
       if (n == 0) continue;
       ++bursts;
       frames += n;
+      work += n;
+      if (capture_) {
+        if (CaptureSession* cs = capture_->rx(rx.id)) [[unlikely]]
+          cs->offer(pkts, n, CaptureDir::rx);
+      }
       forwarder_.process(rx.id, pkts, n);
-      forwarder_.flush();
     }
-    if (++iterations % kHousekeepEvery == 0) {
-      wc.iterations.add(kHousekeepEvery);
-      wc.rx_bursts.add(bursts);
-      wc.rx_frames.add(frames);
-      bursts = frames = 0;
+    forwarder_.flush();
+    for (const TxDrain& d : cur_->drains) {
+      unsigned k = forwarder_.drain(d);
+      drained += k;
+      work += k;
+    }
+    const uint64_t t = rte_rdtsc();
+    if (work) {
+      busy += t - t_prev;
+      idle_since = t;
+      backoff_ns = kBackoffMinNs;
+    } else {
+      idle += t - t_prev;
+    }
+    t_prev = t;
+
+    const bool drowsy = !work && poll_ == PollMode::adaptive && t - idle_since > idle_before_sleep;
+    if (++iterations % kHousekeepEvery == 0 || drowsy) {
+      wc.iterations.add(iterations);
+      iterations = 0;
+      publish_counters();
       fdb_.quiescent(index_);
+      if (const WorkerPlan* n = next_.exchange(nullptr, std::memory_order_acq_rel)) {
+        adopt_plan(n);
+        adopted_.store(n->generation, std::memory_order_release);
+        continue;
+      }
       if (stop_.load(std::memory_order_acquire)) break;
+      if (drowsy) {
+        fdb_.reader_offline(index_);
+        sleep(backoff_ns);
+        fdb_.reader_online(index_);
+        t_prev = rte_rdtsc();
+      }
     }
   }
   forwarder_.flush();
+  // Empty the rings one last time; other workers have stopped sending by now or will drop.
+  for (const TxDrain& d : cur_->drains)
+    while (forwarder_.drain(d)) {}
+  wc.iterations.add(iterations);
+  publish_counters();
   fdb_.reader_offline(index_);
   spdlog::debug("worker {} stopped", index_);
 }

@@ -1,65 +1,95 @@
 // Worker: one forwarding thread on its own EAL lcore.
 //
-// The loop: poll each assigned rx queue for a burst, switch it, send the batches; every
-// kHousekeepEvery iterations, report FDB quiescence and check the stop flag. The worker is an
-// FDB reader (QSBR) from the start of its loop to its end.
+// The loop: poll each assigned rx queue for a burst and switch it; send every batch; empty the
+// tx rings other workers fill for queues this worker owns. Every kHousekeepEvery iterations:
+// publish loop counters, pick up a new plan, check the stop flag.
+//
+// Adaptive polling: after kIdleBeforeSleepUs without a frame the worker sleeps in epoll over
+// its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
+// that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
+//
+// The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
+// housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
 //
 // Concurrency contract:
-//  - assign_rx() and set_tx() are called on the control thread before launch().
-//  - While running, the worker is the only thread that touches its Forwarder, its rx queues
-//    and its WorkerCounters (which the control thread may read).
-//  - stop is set by the control thread; the worker leaves its loop within one housekeeping
-//    period and sends what it has batched first.
+//  - The constructor, publish(), launch(), stop_and_wait() and the accessors run on the control
+//    thread.
+//  - While running, the worker is the only thread that touches its Forwarder, the rx queues and
+//    tx queues its plan gives it, and its WorkerCounters (which any thread may read).
+//  - publish() hands over a plan; the worker switches at its next housekeeping point (waking up
+//    if asleep) and publish() returns once it has, so the caller may then free what only the
+//    old plan used.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "fdb/fdb.h"
 #include "ports/port.h"
+#include "switch/capture_table.h"
+#include "switch/config_dataplane.h"
 #include "switch/counters.h"
 #include "switch/forwarder.h"
+#include "switch/wakeup.h"
+#include "switch/worker_plan.h"
 
 namespace tapswitch {
 
-struct RxAssignment {
-  uint16_t id;  // port id
-  Port* port;
-  uint16_t queue;
-};
-
 class Worker {
  public:
-  Worker(unsigned index, unsigned lcore, Fdb& fdb, const std::atomic<bool>& stop);
-
-  void assign_rx(const RxAssignment& rx) { rx_.push_back(rx); }
-  void set_tx(const std::vector<TxTarget>& tx) { forwarder_.set_ports(tx); }
+  Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll);
+  ~Worker();
 
   // Starts the loop on the worker's lcore; throws Error if the lcore is busy.
   void launch();
-  // Waits for the loop to end (after stop was set).
-  void wait();
+  // Stops the loop (it sends what it had batched) and waits for it.
+  void stop_and_wait();
+  // Makes `plan` the worker's plan and returns once the worker uses it (at once if the worker
+  // is not running). Returns the previous plan.
+  std::unique_ptr<WorkerPlan> publish(std::unique_ptr<WorkerPlan> plan);
+
+  // Frames of captured ports are offered to their session (control thread, before launch).
+  void set_capture(const CaptureTable* t) noexcept {
+    capture_ = t;
+    forwarder_.set_capture(t);
+  }
 
   unsigned index() const noexcept { return index_; }
   unsigned lcore() const noexcept { return lcore_; }
-  const std::vector<RxAssignment>& rx() const noexcept { return rx_; }
+  const WorkerPlan& plan() const noexcept { return *plan_; }
   const WorkerCounters& counters() const noexcept { return *counters_; }
+  WakeUp& wakeup() noexcept { return wake_; }
+  bool running() const noexcept { return launched_; }
 
  private:
   static int entry(void* self);
   void run() noexcept;
+  void adopt_plan(const WorkerPlan* p) noexcept;
+  void sleep(uint64_t& backoff_ns) noexcept;
 
   static constexpr unsigned kHousekeepEvery = 256;
+  static constexpr unsigned kIdleBeforeSleepUs = 500;
 
   unsigned index_;
   unsigned lcore_;
+  PollMode poll_;
   Fdb& fdb_;
-  const std::atomic<bool>& stop_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
-  std::vector<RxAssignment> rx_;
+  WakeUp wake_;
+  UniqueFd epoll_;
+  std::unique_ptr<WorkerPlan> plan_;            // the control thread's copy of the current plan
+  std::atomic<const WorkerPlan*> next_{nullptr};  // handed over, not yet adopted
+  std::atomic<uint64_t> adopted_{0};            // generation the worker runs
+  std::atomic<bool> stop_{false};
+  uint64_t generation_ = 0;
   bool launched_ = false;
+  const CaptureTable* capture_ = nullptr;
+  // Worker-thread state.
+  const WorkerPlan* cur_ = nullptr;
+  bool can_notify_ = true;  // every rx queue of the plan has a notification fd
 };
 
 }  // namespace tapswitch

@@ -31,7 +31,7 @@ class ForwarderTest : public ::testing::Test {
     std::vector<TxTarget> tx;
     for (unsigned i = 0; i < n; ++i) {
       ports_.push_back(std::make_unique<FakePort>("p" + std::to_string(i)));
-      tx.push_back({static_cast<uint16_t>(i), ports_.back().get(), 0});
+      tx.push_back({static_cast<uint16_t>(i), ports_.back().get(), 0, nullptr, nullptr});
     }
     fwd_->set_ports(tx);
   }

@@ -14,9 +14,11 @@ namespace tapswitch::test {
 namespace {
 std::unique_ptr<Eal> g_eal;
 std::unique_ptr<PktPool> g_pool;
+std::unique_ptr<PktPool> g_big_pool;
 }  // namespace
 
 PktPool& pool() { return *g_pool; }
+PktPool& big_pool() { return *g_big_pool; }
 
 class EalEnvironment : public ::testing::Environment {
  public:
@@ -25,8 +27,10 @@ class EalEnvironment : public ::testing::Environment {
         "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256", "-l", "0",
         "--log-level=*:error", "--file-prefix=unit-" + std::to_string(::getpid())});
     g_pool = std::make_unique<PktPool>("unit", 8192, RTE_MBUF_DEFAULT_BUF_SIZE);
+    g_big_pool = std::make_unique<PktPool>("unit-big", 256, UINT16_MAX);
   }
   void TearDown() override {
+    g_big_pool.reset();
     g_pool.reset();
     g_eal.reset();
   }

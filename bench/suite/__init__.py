@@ -1,0 +1,1 @@
+"""tapswitch benchmark suite: the same workloads on tapswitch and its peers, in one run."""

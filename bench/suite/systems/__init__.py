@@ -1,0 +1,10 @@
+"""The forwarders the suite compares. Each joins two namespaces; see base.System."""
+from .bridge import LinuxBridge
+from .ntfwd import Ntfwd
+from .ovs import Ovs
+from .tapswitch import Tapswitch
+
+
+def all_systems():
+    """Every system, in table order. Linux bridge first: every figure is a ratio to it."""
+    return [LinuxBridge(), Tapswitch("tap"), Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd()]

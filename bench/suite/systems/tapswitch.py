@@ -1,0 +1,93 @@
+"""tapswitch, with raw-fd TAP ports (tap:) or DPDK net_tap ports (dpdk:net_tap...)."""
+import contextlib
+import json
+import os
+import re
+
+from .. import netns, proc
+from .base import System
+
+KIND_LABEL = {"tap": "tapswitch (tap)", "net_tap": "tapswitch (net_tap)"}
+
+
+def has_option(binary, option):
+    r = proc.run([binary, "--help"], check=False)
+    return re.search(rf"(^|\s|\[ ){re.escape(option)}\b", r.stdout) is not None
+
+
+def memory_mb(kind, nports, fdb_size):
+    mbufs = 8192 + nports * (1088 if kind == "net_tap" else 96)
+    mb = 256 + mbufs * 2.5 / 1024 + fdb_size * 128 / 2**20
+    return int((mb + 63) // 64 * 64)
+
+
+class Tapswitch(System):
+    tag = ""
+    max_ports = 0
+    fdb_scaling = True
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.key = f"tapswitch-{kind.replace('_', '')}"
+        self.label = KIND_LABEL[kind]
+        self.tag = "tr" if kind == "tap" else "tn"
+        self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
+        self.fdb_scaling = kind == "tap"
+
+    def unavailable(self, s):
+        for b in (s.tapswitch, s.ctl_binary()):
+            if not os.access(b, os.X_OK):
+                return f"{b} not built"
+        return None
+
+    def lcores(self, s, workers):
+        ncpu = os.cpu_count() or 1
+        cores = [f"0@({s.gen_cpu})"]
+        cores += [f"{w + 1}@({(s.switch_cpu + w) % ncpu})" for w in range(workers)]
+        return ",".join(cores)
+
+    def describe(self, s):
+        return (f"{self.kind} ports; EAL --lcores={self.lcores(s, 1)}: worker on CPU {s.switch_cpu}, "
+                f"control thread on CPU {s.gen_cpu}")
+
+    def spec(self, index, ifname):
+        return f"tap:{ifname}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}"
+
+    @contextlib.contextmanager
+    def start(self, s, log_prefix, nports=2, fdb_size=0, workers=1):
+        names = netns.Names(self.tag)
+        if_a, if_b = names.ifname("a"), names.ifname("b")
+        idle = [names.ifname(f"i{k}") for k in range(nports - 2)]
+        sock = f"/tmp/{names.base}.sock"
+        table = max(65536, fdb_size + fdb_size // 4)
+        mem = memory_mb(self.kind, nports, table)
+        eal = (f"--no-huge --no-pci --no-shconf -m {mem} --lcores={self.lcores(s, workers)} "
+               "--log-level=lib.eal:notice")
+        cmd = [s.tapswitch, "--ctl", sock, "--log-level", "info", "--eal", eal, "--fdb-size", table]
+        if workers > 1:
+            cmd += ["--workers", workers]
+        for i, ifname in enumerate([if_a, if_b] + idle):
+            cmd += ["--port", self.spec(i, ifname)]
+        ctl = [s.ctl_binary(), "--ctl", sock, "-j"]
+        with contextlib.ExitStack() as stack, contextlib.ExitStack() as procs:
+            p = proc.Process(cmd, log=log_prefix + ".log")
+            procs.callback(stop_checked, p)
+            proc.wait_until(lambda: proc.run(ctl + ["show", "ports"], check=False).returncode == 0, 120,
+                            "tapswitch start", alive=p.alive, interval=0.1)
+            ns_a, ns_b = netns.attach(stack, names, if_a, if_b, idle)
+
+            def fdb_count():
+                return json.loads(proc.out(ctl + ["show", "fdb", "stats"]))["entries"]
+
+            yield netns.Topology(ns_a, ns_b, if_a, if_b, pid=p.pid, fdb_count=fdb_count)
+
+
+def stop_checked(p):
+    """Stops tapswitch with SIGTERM; a clean stop exits 0 and logs no WARN or ERROR."""
+    rc = p.stop()
+    if rc != 0:
+        raise proc.CommandError(f"tapswitch exited with {rc}; see {p.log_path}")
+    bad = [line for line in open(p.log_path, errors="replace")
+           if re.match(r"\S+ (warning|warn|error|critical) ", line)]
+    if bad:
+        raise proc.CommandError(f"tapswitch logged {len(bad)} WARN/ERROR lines, first: {bad[0].strip()}")

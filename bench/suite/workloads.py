@@ -1,0 +1,111 @@
+"""The workloads, each measured across one netns.Topology.
+
+Generators (iperf3 client and server, trafgen, ping) run on settings.gen_cpu; the forwarder
+under test is on settings.switch_cpu (each system pins itself, see systems/).
+"""
+import json
+import math
+import os
+import re
+import time
+
+from . import netns, proc, trafgen
+
+
+def warm_up(topo, s):
+    """A few pings: ARP resolved, both MACs learned, before anything is measured."""
+    proc.wait_until(lambda: proc.run(["ping", "-c", "1", "-W", "1", topo.ip_b], ns=topo.ns_a, check=False)
+                    .returncode == 0, 30, "first ping through the system")
+    proc.run(["ping", "-c", "3", "-i", "0.05", "-W", "1", topo.ip_b], ns=topo.ns_a, check=False)
+
+
+def tcp(topo, s, streams, log_prefix):
+    """iperf3 TCP throughput from pa to pb, in Gbit/s (received)."""
+    server = proc.Process(["iperf3", "-s", "-1", "-B", topo.ip_b], ns=topo.ns_b, cpu=s.gen_cpu,
+                          log=f"{log_prefix}.iperf3-server.log")
+    try:
+        for attempt in range(20):
+            r = proc.run(["iperf3", "-c", topo.ip_b, "-t", s.tcp_seconds, "-P", streams, "-J"], ns=topo.ns_a,
+                         cpu=s.gen_cpu, check=False, timeout=s.tcp_seconds + 60)
+            data = json.loads(r.stdout or "{}")
+            if "unable to connect" in data.get("error", "") and attempt < 19:
+                time.sleep(0.1)  # the server is not listening yet
+                continue
+            if r.returncode != 0 or "error" in data:
+                raise proc.CommandError(f"iperf3: {data.get('error', r.stderr.strip())}")
+            break
+        end = data["end"]
+        return {"value": end["sum_received"]["bits_per_second"] / 1e9,
+                "retransmits": end.get("sum_sent", {}).get("retransmits")}
+    finally:
+        server.stop()
+
+
+def _counter(ns, ifname):
+    t0 = time.monotonic()
+    c = netns.counters(ns, ifname)
+    return c, (t0 + time.monotonic()) / 2
+
+
+def frame_rate(topo, s, size, log_prefix, src_count=0):
+    """Frames of `size` bytes per second delivered to pb's interface while trafgen floods pa's,
+    minus what pb receives with the generator off; in kpps. Also the offered load."""
+    conf = trafgen.config(f"{log_prefix}.trafgen-{size}.cfg", size, netns.mac(topo.ns_b, topo.if_b),
+                          netns.mac(topo.ns_a, topo.if_a), topo.ip_a, src_count)
+    quiet = min(1.0, s.rate_seconds)
+    b0, t0 = _counter(topo.ns_b, topo.if_b)
+    time.sleep(quiet)
+    b1, t1 = _counter(topo.ns_b, topo.if_b)
+    baseline = (b1["rx_packets"] - b0["rx_packets"]) / (t1 - t0)
+
+    gen = trafgen.Trafgen(topo.ns_a, topo.if_a, conf, s.gen_cpu, f"{log_prefix}.trafgen.log")
+    try:
+        time.sleep(s.rate_warmup)
+        if not gen.p.alive():
+            raise proc.CommandError(f"trafgen exited early; see {log_prefix}.trafgen.log")
+        a0, _ = _counter(topo.ns_a, topo.if_a)
+        b0, t0 = _counter(topo.ns_b, topo.if_b)
+        time.sleep(s.rate_seconds)
+        a1, _ = _counter(topo.ns_a, topo.if_a)
+        b1, t1 = _counter(topo.ns_b, topo.if_b)
+    finally:
+        gen.stop()
+    dt = t1 - t0
+    rx = (b1["rx_packets"] - b0["rx_packets"]) / dt - baseline
+    offered = (a1["tx_packets"] + a1["tx_dropped"] - a0["tx_packets"] - a0["tx_dropped"]) / dt
+    return {"value": max(0.0, rx) / 1e3, "offered_kpps": offered / 1e3, "baseline_pps": baseline,
+            "gbps": max(0.0, rx) * size * 8 / 1e9}
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile."""
+    k = max(0, math.ceil(p / 100 * len(sorted_values)) - 1)
+    return sorted_values[k]
+
+
+def ping(topo, s):
+    """Round-trip times of pings every settings.ping_interval s: min, avg, p99 in µs."""
+    r = proc.run(["ping", "-i", s.ping_interval, "-c", s.ping_count, "-W", "1", topo.ip_b], ns=topo.ns_a,
+                 cpu=s.gen_cpu, check=False, timeout=s.ping_count * (s.ping_interval + 0.01) + 60)
+    rtts = sorted(float(m) * 1000 for m in re.findall(r"time=([\d.]+) ms", r.stdout))
+    if not rtts:
+        raise proc.CommandError(f"ping got no replies: {r.stdout[-300:]} {r.stderr[-300:]}")
+    return {"min": rtts[0], "avg": sum(rtts) / len(rtts), "p99": percentile(rtts, 99),
+            "lost": s.ping_count - len(rtts)}
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime, all threads
+
+
+def idle_cpu(topo, s):
+    """CPU the forwarder's process burns with no traffic, in % of one core (None: no process)."""
+    if topo.pid is None:
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    c0, t0 = cpu_ticks(topo.pid), time.monotonic()
+    time.sleep(s.idle_seconds)
+    c1, t1 = cpu_ticks(topo.pid), time.monotonic()
+    return 100.0 * (c1 - c0) / hz / (t1 - t0)

@@ -1,0 +1,108 @@
+#include "ports/tap_frames.h"
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "ports/port.h"
+
+namespace tapswitch {
+
+namespace {
+// Without a big pool, whatever does not fit the first mbuf lands here, so an oversize frame is
+// seen whole and dropped, never truncated. Its content is never used.
+constexpr size_t kOverflow = 65536 + 64;
+thread_local uint8_t t_overflow[kOverflow];
+
+bool is_tagged(const rte_mbuf* m) noexcept {
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (m->data_len < kEthHdrLen) return false;
+  const uint16_t et = static_cast<uint16_t>((p[12] << 8) | p[13]);
+  return et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ;
+}
+}  // namespace
+
+TapRxFrames::TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len,
+                         TapRxCounters& counters)
+    : pool_(pool), big_pool_(big_pool), hdr_len_(vnet_hdr_len), c_(counters) {
+  head_room_ = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+}
+
+bool TapRxFrames::arm(RxSlot& s) noexcept {
+  if (!s.head && !(s.head = rte_pktmbuf_alloc(pool_))) {
+    c_.nombuf.add();
+    return false;
+  }
+  if (big_pool_ && !s.big && !(s.big = rte_pktmbuf_alloc(big_pool_))) {
+    c_.nombuf.add();
+    return false;
+  }
+  unsigned k = 0;
+  if (hdr_len_) s.iov[k++] = {&s.hdr, hdr_len_};
+  s.iov[k++] = {rte_pktmbuf_mtod(s.head, void*), head_room_};
+  if (s.big)
+    s.iov[k++] = {s.big->buf_addr, s.big->buf_len};
+  else
+    s.iov[k++] = {t_overflow, sizeof t_overflow};
+  s.iovcnt = k;
+  return true;
+}
+
+rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
+  if (unlikely(r <= hdr_len_)) {
+    c_.errors.add();
+    return nullptr;
+  }
+  const uint32_t len = static_cast<uint32_t>(r - hdr_len_);
+  rte_mbuf* m = s.head;
+  if (likely(len <= head_room_)) {
+    m->data_len = static_cast<uint16_t>(len);
+  } else if (s.big) {
+    rte_mbuf* b = s.big;
+    s.big = nullptr;
+    b->data_off = 0;
+    b->data_len = static_cast<uint16_t>(len - head_room_);
+    m->data_len = static_cast<uint16_t>(head_room_);
+    m->next = b;
+    m->nb_segs = 2;
+  } else {
+    c_.oversize.add();  // it reached the overflow buffer; the slot keeps its mbuf
+    return nullptr;
+  }
+  s.head = nullptr;
+  m->pkt_len = len;
+  if (hdr_len_ && unlikely(!vnet_hdr_to_mbuf(s.hdr.hdr, m))) {
+    c_.errors.add();
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  // A GSO frame is judged where it leaves, by the frames it is cut into.
+  if (unlikely(len > max_frame_len(mtu, false)) &&
+      !(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) &&
+      (len > max_frame_len(mtu, true) || !is_tagged(m))) {
+    c_.oversize.add();
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  return m;
+}
+
+void TapRxFrames::release(RxSlot& s) noexcept {
+  if (s.head) rte_pktmbuf_free(s.head);
+  if (s.big) rte_pktmbuf_free(s.big);
+  s.head = s.big = nullptr;
+}
+
+unsigned tx_iov(const rte_mbuf* m, VnetHdrBuf& hdr, uint8_t hdr_len, iovec* iov) noexcept {
+  unsigned k = 0;
+  if (hdr_len) {
+    hdr.hdr = mbuf_to_vnet_hdr(m);
+    iov[k++] = {&hdr, hdr_len};
+  }
+  for (const rte_mbuf* s = m; s; s = s->next) {
+    if (unlikely(k == kMaxTxIov)) return 0;
+    iov[k++] = {rte_pktmbuf_mtod(s, void*), s->data_len};
+  }
+  return k;
+}
+
+}  // namespace tapswitch

@@ -1,0 +1,44 @@
+// The data-plane part of the configuration: workers, their CPUs, rx-queue placement and polling.
+//
+//   --workers N                 worker lcores (default 1); the control thread runs besides them
+//   --lcores CPULIST            pin worker i to the i-th CPU of the list (e.g. "1" or "0-1");
+//                               without --workers, the list's length is the worker count
+//   --rxq-affinity PORT:Q=W     give rx queue Q of port PORT to worker W (repeatable)
+//   --poll adaptive|busy        adaptive (default): sleep when idle, wake on the next frame;
+//                               busy: always poll
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace tapswitch {
+
+enum class PollMode { adaptive, busy };
+const char* to_string(PollMode m);
+
+struct RxqAffinity {
+  std::string port;
+  unsigned queue = 0;
+  unsigned worker = 0;
+  std::string text;  // as given, for messages
+};
+
+struct DataplaneConfig {
+  unsigned workers = 1;
+  std::vector<unsigned> cpus;  // worker i runs on cpus[i]; empty: float over allowed CPUs
+  std::vector<RxqAffinity> rxq_affinity;
+  PollMode poll = PollMode::adaptive;
+};
+
+constexpr unsigned kMaxWorkers = 64;
+
+boost::program_options::options_description dataplane_options(unsigned line_length, unsigned min_desc);
+// Throws Error naming the option and the problem.
+DataplaneConfig read_dataplane(const boost::program_options::variables_map& vm);
+// "0-2,5" -> {0,1,2,5}; throws Error on bad syntax.
+std::vector<unsigned> parse_cpu_list(const std::string& s);
+RxqAffinity parse_rxq_affinity(const std::string& s);
+
+}  // namespace tapswitch

@@ -1,0 +1,44 @@
+#include "switch/link_monitor.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+#include "switch/switch.h"
+
+namespace tapswitch {
+
+void LinkMonitor::tick() {
+  std::map<uint16_t, State> now;
+  for (const PortRecord* rec : sw_.ports()) {
+    const uint16_t id = rec->id;
+    State prev = last_.count(id) ? last_[id] : State::unknown;
+    State st;
+    if (rec->detached) {
+      st = State::gone;
+      if (rec->spec.recreate) {
+        try {
+          sw_.reattach_port(id);
+          spdlog::info("port {}: interface re-created and attached again", rec->port->name());
+          st = State::unknown;  // logged as up or down on the next tick
+        } catch (const Error& e) {
+          spdlog::debug("port {}: cannot re-create yet: {}", rec->spec.name, e.what());
+        }
+      }
+    } else {
+      LinkState l = rec->port->link();
+      st = l.gone ? State::gone : l.up ? State::up : State::down;
+      if (st == State::gone) {
+        const size_t flushed = sw_.forget_port(id);
+        spdlog::warn("port {}: its interface was deleted; port detached, {} FDB entries flushed{}", rec->port->name(),
+                     flushed, rec->spec.recreate ? ", re-creating it" : " (port del removes it)");
+        sw_.detach_port(id);
+      } else if (st != prev && prev != State::unknown) {
+        spdlog::info("port {}: link {}", rec->port->name(), st == State::up ? "up" : "down");
+      }
+    }
+    now[id] = st;
+  }
+  last_ = std::move(now);
+}
+
+}  // namespace tapswitch

@@ -1,0 +1,33 @@
+// LinkMonitor: watches every port's link once a second, on the control thread.
+//
+//  - up/down changes are logged once each (info);
+//  - a port whose interface was deleted (`ip link del`, a killed VM, a deleted namespace) is
+//    logged once (warn), taken out of the data path and its FDB entries flushed; the other
+//    ports keep forwarding. It stays listed in `show ports` as "gone" until `port del`.
+//  - a `tap:NAME,recreate=on` port is then re-created under the same name and re-attached,
+//    retried every tick until it works.
+// Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:) and net_tap
+// ports. Others (af_packet, ...) only go down.
+//
+// Concurrency: control thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+namespace tapswitch {
+
+class Switch;
+
+class LinkMonitor {
+ public:
+  explicit LinkMonitor(Switch& sw) : sw_(sw) {}
+  void tick();
+
+ private:
+  enum class State { unknown, up, down, gone };
+  Switch& sw_;
+  std::map<uint16_t, State> last_;
+};
+
+}  // namespace tapswitch

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""An attached persistent tap survives exit; the taps the switch created are gone after SIGTERM;
+the control socket and DPDK's runtime directory are removed.
+
+Port a is a persistent tap made beforehand (`ip tuntap add`), which the switch attaches to.
+Ports b (raw-fd) and c (net_tap) are created by the switch. All three carry pings, then the
+switch gets SIGTERM and must exit 0 with a clean log.
+"""
+import os
+
+import tslib
+from tslib import check, say, sh
+from tsframes import ping_all_pairs
+
+
+def test(t):
+    pers = t.persistent_tap("a")
+    names = [pers, t.name("b"), t.name("c")]
+    nss = [t.netns(s) for s in "abc"]
+    ports = [f"tap:{pers}", f"tap:{names[1]}", f"dpdk:net_tap0,iface={names[2]}"]
+    sw = t.daemon(ports)
+
+    info = sw.ports()
+    check(info[pers]["details"]["origin"] == "attached",
+          f"{pers} should be attached, not {info[pers]['details'].get('origin')}")
+    check(info[names[1]]["details"]["origin"] == "created",
+          f"{names[1]} should be created, not {info[names[1]]['details'].get('origin')}")
+
+    hosts = []
+    for i, (ns, name) in enumerate(zip(nss, names)):
+        ns.take(name, f"10.78.0.{i + 1}/24")
+        hosts.append((ns, f"10.78.0.{i + 1}"))
+    ping_all_pairs(hosts)
+
+    ctl_path = sw.ctl_path
+    check(os.path.exists(ctl_path), f"control socket {ctl_path} missing while running")
+    sw.stop()  # asserts exit code 0, a clean log, no socket, no DPDK runtime directory
+    check(not os.path.exists(ctl_path), f"control socket {ctl_path} left behind")
+
+    check(nss[0].has_link(pers), f"persistent tap {pers} did not survive the switch's exit")
+    details = sh("ip", "-n", nss[0].name, "-d", "link", "show", pers).stdout
+    check("tun type tap" in details, f"{pers} is no longer a tap: {details}")
+    for ns, name in zip(nss[1:], names[1:]):
+        check(not ns.has_link(name), f"tap {name}, created by the switch, still exists in {ns.name}")
+        check(not tslib.link_exists(name), f"tap {name}, created by the switch, still exists")
+    say(f"after exit: {pers} (persistent) is still there; {names[1]} and {names[2]} are gone")
+
+    # The surviving tap can be attached again by a new switch, and still works.
+    sh("ip", "-n", nss[0].name, "link", "set", pers, "netns", str(os.getpid()))
+    sw2 = t.daemon([f"tap:{pers}", f"tap:{names[1]}"])
+    nss[0].take(pers, "10.78.0.1/24")
+    nss[1].take(names[1], "10.78.0.2/24")
+    ping_all_pairs(hosts[:2])
+    sw2.stop()
+    check(nss[0].has_link(pers), f"persistent tap {pers} did not survive the second switch")
+
+
+if __name__ == "__main__":
+    tslib.main("lc", test)

@@ -1,0 +1,150 @@
+// --check-config, --ctl-group, the log level command and the control lock of the event loop.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+#include "switch/commands.h"
+#include "switch/config.h"
+#include "switch/config_check.h"
+#include "switch/event_loop.h"
+
+namespace tapswitch {
+namespace {
+
+ParsedArgs parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "tapswitch");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse_args(static_cast<int>(argv.size()), argv.data());
+}
+
+const std::vector<unsigned> kCpus = {0, 1};
+
+// Parses and checks; returns "" when both accept, else the error.
+std::string check(std::vector<std::string> args) {
+  try {
+    ParsedArgs a = parse(std::move(args));
+    check_config(a.config, kCpus);
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+TEST(CheckConfig, ActionAndGroupOption) {
+  EXPECT_EQ(parse({"--check-config"}).action, ParsedArgs::Action::check);
+  EXPECT_EQ(parse({}).action, ParsedArgs::Action::run);
+  EXPECT_EQ(parse({"--ctl-group", "users"}).config.ctl_group, "users");
+  EXPECT_TRUE(parse({}).config.ctl_group.empty());
+}
+
+TEST(CheckConfig, AcceptsAGoodConfiguration) {
+  EXPECT_EQ(check({"--port", "tap:a", "--port", "dpdk:net_tap0,iface=b,queues=2", "--workers", "2", "--lcores",
+                   "0-1", "--rxq-affinity", "b:1=1", "--rxq-affinity", "a:0=0", "--ctl-group", "root", "--eal",
+                   "--no-huge 'x y'"}),
+            "");
+}
+
+TEST(CheckConfig, RxqAffinityNamesAConfiguredPort) {
+  EXPECT_EQ(check({"--port", "tap:a", "--rxq-affinity", "c:0=0"}), "--rxq-affinity: there is no port named 'c'");
+}
+
+TEST(CheckConfig, RxqAffinityNamesAnExistingQueue) {
+  EXPECT_EQ(check({"--port", "tap:a", "--rxq-affinity", "a:1=0"}),
+            "--rxq-affinity: port a has 1 rx queue(s); queue 1 does not exist");
+  EXPECT_EQ(check({"--port", "dpdk:net_tap0,iface=a,queues=4", "--rxq-affinity", "a:3=0"}), "");
+}
+
+TEST(CheckConfig, UnlabelledTapfdMayBeNamedLater) {
+  EXPECT_EQ(check({"--port", "tapfd:5", "--rxq-affinity", "guest:0=0"}), "");
+  EXPECT_NE(check({"--port", "tapfd:5,name=g", "--rxq-affinity", "guest:0=0"}), "");
+}
+
+TEST(CheckConfig, CpusMustBeAllowed) {
+  EXPECT_EQ(check({"--lcores", "1,7"}), "--lcores: CPU 7 is not one this process may run on (allowed: 0-1)");
+}
+
+TEST(CheckConfig, EalQuotesMustBalance) {
+  EXPECT_EQ(check({"--eal", "--no-huge 'oops"}), "--eal: unterminated quote in '--no-huge 'oops'");
+}
+
+TEST(CheckConfig, CtlPathMustFitASocketAddress) {
+  EXPECT_NE(check({"--ctl", "/tmp/" + std::string(120, 'x')}).find("too long for a UNIX socket"), std::string::npos);
+}
+
+TEST(CheckConfig, CtlGroupMustExist) {
+  EXPECT_EQ(check({"--ctl-group", "no-such-group-tapswitch"}),
+            "--ctl-group: there is no group named 'no-such-group-tapswitch'");
+  EXPECT_EQ(check({"--ctl-group", "root"}), "");
+  EXPECT_EQ(resolve_ctl_group("root"), 0u);
+  EXPECT_EQ(resolve_ctl_group("4242"), 4242u);  // a number is taken as a gid, as chgrp does
+}
+
+TEST(CheckConfig, DuplicatesAndSyntaxStillCaught) {
+  EXPECT_NE(check({"--port", "tap:a", "--port", "tap:a"}).find("already configured"), std::string::npos);
+  EXPECT_NE(check({"--ctl-group", ""}).find("--ctl-group: the group name is empty"), std::string::npos);
+}
+
+class LogLevel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = spdlog::get_level();
+    add_log_commands(commands_);
+    ASSERT_EQ(commands_.size(), 1u);
+  }
+  void TearDown() override { spdlog::set_level(saved_); }
+  CommandOutput run(std::vector<std::string> args) { return commands_[0].run(args); }
+
+  std::vector<Command> commands_;
+  spdlog::level::level_enum saved_{};
+};
+
+TEST_F(LogLevel, ShowsAndSets) {
+  EXPECT_EQ((commands_[0].words), (std::vector<std::string>{"log", "level"}));
+  spdlog::set_level(spdlog::level::warn);
+  EXPECT_EQ(run({}).data["level"], "warn");
+  EXPECT_EQ(run({}).text, "log level warn\n");
+  CommandOutput out = run({"debug"});
+  EXPECT_EQ(spdlog::get_level(), spdlog::level::debug);
+  EXPECT_EQ(out.data["level"], "debug");
+  EXPECT_EQ(out.data["previous"], "warn");
+  for (const char* l : {"trace", "info", "error", "critical", "off", "warn"}) {
+    run({l});
+    EXPECT_EQ(run({}).data["level"], l);
+  }
+}
+
+TEST_F(LogLevel, RejectsBadLevelsAndLeavesTheLevel) {
+  spdlog::set_level(spdlog::level::warn);
+  EXPECT_THROW(run({"loud"}), Error);
+  EXPECT_THROW(run({"debug", "extra"}), Error);
+  EXPECT_EQ(spdlog::get_level(), spdlog::level::warn);
+}
+
+TEST(EventLoopLock, CallbacksRunUnderTheDispatchLock) {
+  EventLoop loop;
+  std::mutex lock;
+  UniqueFd ev(::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC));
+  int held_during = -1;
+  loop.add(ev.get(), EPOLLIN, [&](uint32_t) {
+    held_during = lock.try_lock() ? 0 : 1;
+    if (held_during == 0) lock.unlock();
+    uint64_t v;
+    [[maybe_unused]] ssize_t r = ::read(ev.get(), &v, sizeof v);
+  });
+  loop.run_once(100);
+  EXPECT_EQ(held_during, 0);  // no lock set
+  uint64_t one = 1;
+  ASSERT_EQ(::write(ev.get(), &one, sizeof one), 8);
+  loop.set_dispatch_lock(&lock);
+  loop.run_once(100);
+  EXPECT_EQ(held_during, 1);
+  EXPECT_TRUE(lock.try_lock());  // released after the callback
+  lock.unlock();
+}
+
+}  // namespace
+}  // namespace tapswitch
