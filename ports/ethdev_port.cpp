@@ -99,15 +99,20 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
          std::min(info.max_rx_queues, info.max_tx_queues));
   nq_ = spec.queues;
 
-  // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   rte_eth_conf conf{};
-  // Frames longer than one mbuf (jumbo MTU) are received as chains where the driver can.
-  const uint32_t room = pool.data_room() - RTE_PKTMBUF_HEADROOM;
+  const uint32_t overhead = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu
+                                ? info.max_rx_pktlen - info.max_mtu
+                                : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;  // as the ethdev layer counts
+  // The driver's own limit (net_tap in DPDK 22.11: 1504, and it refuses to send more).
+  max_mtu_ = std::min<uint32_t>(info.max_mtu, info.max_rx_pktlen - overhead);
+  if (spec.mtu > max_mtu_)
+    fail("port '{}': driver {} takes an MTU of at most {}", spec.text, driver_, max_mtu_);
   if (spec.mtu) conf.rxmode.mtu = spec.mtu;
-  if (max_frame_len(spec.mtu ? spec.mtu : kDefaultMtu, true) > room &&
-      (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
-    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+  // Frames longer than one mbuf are received as chains where the driver can; net_tap reads
+  // into a chain only when a frame needs it.
+  if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
   rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
   if (rc != 0) {
@@ -158,10 +163,12 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
 unsigned EthdevPort::read_mtu() const {
   // The kernel side is the truth where there is one: net_tap's tap (through its tun fd, as it
   // may live in another namespace), or the interface an af_packet port is bound to.
+  // Never more than the driver sends: a larger kernel MTU is a misconfiguration, and the
+  // switch drops (and counts) what the driver would refuse.
   if (!ifname_.empty()) {
     int fd = driver_ == "net_tap" ? find_own_tun_fd(ifname_) : -1;
     unsigned mtu = fd >= 0 ? ifctl_.mtu(fd) : if_mtu_here(ifname_);
-    if (mtu) return mtu;
+    if (mtu) return std::min(mtu, max_mtu_);
   }
   uint16_t mtu = 0;
   return rte_eth_dev_get_mtu(port_id_, &mtu) == 0 && mtu ? mtu : kDefaultMtu;

@@ -4,9 +4,11 @@
 // switch's pool (with rx interrupts where the driver has them), put in promiscuous and
 // all-multicast mode (a switch must see every frame), and started. Destruction stops it and removes the device, so the same devargs can be probed again.
 //
-// MTU: mtu=N sets it through the ethdev API (net_tap and af_packet set the kernel interface's);
-// the port's MTU is then read from the kernel side where there is one, and refresh() follows
-// it. Jumbo frames are received as mbuf chains where the driver can scatter. The port declares
+// MTU: mtu=N sets it through the ethdev API (net_tap and af_packet set the kernel interface's),
+// up to the driver's limit (DPDK 22.11's net_tap: 1504; it refuses to send longer frames). The
+// port's MTU is then read from the kernel side where there is one, never above that limit, and
+// refresh() follows it. Frames longer than one mbuf are received as chains where the driver
+// can scatter. The port declares
 // no checksum or TSO offloads: tapswitch completes those in software before the frame reaches
 // the driver (switch/egress_offload.h), since net_tap would do them in software too.
 //
@@ -56,6 +58,7 @@ class EthdevPort final : public Port {
   std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
   bool started_ = false;
   mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only
+  uint32_t max_mtu_ = kDefaultMtu;  // the driver's limit
 };
 
 }  // namespace tapswitch

@@ -3,6 +3,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <cerrno>
+
 #include "ports/port.h"
 
 namespace tapswitch {
@@ -49,7 +51,7 @@ bool TapRxFrames::arm(RxSlot& s) noexcept {
 
 rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
   if (unlikely(r <= hdr_len_)) {
-    c_.errors.add();
+    count_error(EPROTO);  // shorter than its virtio-net header
     return nullptr;
   }
   const uint32_t len = static_cast<uint32_t>(r - hdr_len_);
@@ -71,7 +73,7 @@ rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
   s.head = nullptr;
   m->pkt_len = len;
   if (hdr_len_ && unlikely(!vnet_hdr_to_mbuf(s.hdr.hdr, m))) {
-    c_.errors.add();
+    count_error(EBADMSG);  // a virtio-net header that does not fit the frame
     rte_pktmbuf_free(m);
     return nullptr;
   }

@@ -43,6 +43,7 @@ struct RxSlot {
 
 struct TapRxCounters {
   Counter packets, bytes, nombuf, oversize, errors;
+  Counter last_error;  // errno of the latest failed read, for `show ports`
 };
 
 // The receive side's buffers and rules. One per port; used by the port's rx thread only.
@@ -57,7 +58,10 @@ class TapRxFrames {
   // into the returned mbuf, which the caller owns. Returns nullptr when the frame is dropped
   // (longer than the MTU allows, or a bad header: counted); arm() the slot again either way.
   rte_mbuf* complete(RxSlot& s, size_t r, uint32_t mtu) noexcept;
-  void count_error() noexcept { c_.errors.add(); }
+  void count_error(int err) noexcept {
+    c_.errors.add();
+    c_.last_error.set(static_cast<uint64_t>(err));
+  }
   // Returns the slot's buffers to their pools.
   static void release(RxSlot& s) noexcept;
 

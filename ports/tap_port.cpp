@@ -18,9 +18,12 @@ namespace tapswitch {
 
 namespace {
 
-// 64 KB buffers per port: enough for every read in flight plus a few bursts on their way out.
-constexpr unsigned kBigBuffers = 64;
-constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + 96;
+// 64 KB buffers per port (about 64 KB of DPDK memory each): every read in flight, plus a burst and
+// a half on its way out. When they are all out, the port stops reading (counted in rx_nombuf)
+// and the kernel keeps the frames queued until some come back.
+constexpr unsigned kBigInFlight = 48;
+constexpr unsigned kBigBuffers = 1 + kBigInFlight;
+constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + kBigInFlight;
 
 std::string big_pool_name() {
   static std::atomic<unsigned> next{0};
@@ -90,7 +93,7 @@ uint16_t TapPort::rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
     ssize_t r = ::readv(fd, rx_slot_.iov, static_cast<int>(rx_slot_.iovcnt));
     if (r <= 0) {
       if (r < 0 && errno == EBADFD) detached_ = true;  // the interface was deleted: one error, then quiet
-      if (r < 0 && errno != EAGAIN && errno != EINTR) rx_.errors.add();
+      if (r < 0 && errno != EAGAIN && errno != EINTR) rx_frames_.count_error(errno);
       break;
     }
     rte_mbuf* m = rx_frames_.complete(rx_slot_, static_cast<size_t>(r), mtu);
@@ -129,14 +132,16 @@ uint16_t TapPort::tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
   for (; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const unsigned k = tx_iov(m, tx_hdr_, hdr_len, iov);
-    if (unlikely(k == 0)) {
+    if (unlikely(k == 0)) {  // a chain too long to write
       ++errors;
+      tx_.last_error.set(EMSGSIZE);
       continue;
     }
     ssize_t r = ::writev(fd, iov, static_cast<int>(k));
     if (r < 0) {
       if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) break;  // caller keeps the rest
       ++errors;
+      tx_.last_error.set(static_cast<uint64_t>(errno));
       continue;
     }
     ++sent;
@@ -191,6 +196,8 @@ void TapPort::describe(nlohmann::json& out) const {
   out["vnet_hdr_len"] = handle_.offloads.vnet_hdr_len;
   out["rx_io"] = to_string(rx_io());
   out["tx_io"] = uring_ ? "uring" : "syscall";
+  if (const uint64_t e = rx_.last_error.get()) out["rx_last_error"] = std::strerror(static_cast<int>(e));
+  if (const uint64_t e = tx_.last_error.get()) out["tx_last_error"] = std::strerror(static_cast<int>(e));
 }
 
 }  // namespace tapswitch

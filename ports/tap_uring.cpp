@@ -121,11 +121,11 @@ uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16
     } else if (res == -ECANCELED) {
       continue;  // only at teardown
     } else if (res == -EBADFD) {
-      frames.count_error();
+      frames.count_error(-res);
       rx_detached_ = true;
       continue;
     } else if (res != -EAGAIN && res != -EINTR) {
-      frames.count_error();
+      frames.count_error(-res);
     }
     arm(frames, slot);
   }
@@ -146,6 +146,7 @@ void TapUring::reap_tx(TapTxCounters& c) noexcept {
       bytes += s.m->pkt_len;
     } else {
       ++errors;
+      c.last_error.set(static_cast<uint64_t>(-cqe->res));
     }
     rte_pktmbuf_free(s.m);
     s.m = nullptr;
@@ -170,6 +171,7 @@ uint16_t TapUring::tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounter
     const unsigned k = tx_iov(m, s.hdr, hdr_len, s.iov);
     if (unlikely(k == 0)) {  // a chain too long to write
       c.errors.add();
+      c.last_error.set(EMSGSIZE);
       rte_pktmbuf_free(m);
       continue;
     }

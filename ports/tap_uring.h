@@ -32,11 +32,12 @@ namespace tapswitch {
 
 struct TapTxCounters {
   Counter packets, bytes, errors;
+  Counter last_error;  // errno of the latest failed write, for `show ports`
 };
 
 class TapUring {
  public:
-  static constexpr unsigned kRxDepth = 32;
+  static constexpr unsigned kRxDepth = 16;  // reads armed; a poll takes up to this many frames
   static constexpr unsigned kTxDepth = 64;
 
   // Sets up both rings for `fd`; returns nullptr and the kernel's reason if io_uring cannot be

@@ -134,7 +134,8 @@ void Forwarder::flood(uint16_t in, rte_mbuf* m, rte_mbuf** drops, unsigned& n_dr
     return;
   }
   counters_.ports[in].flooded.add();
-  if (targets > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(targets - 1));
+  // Every segment: a chained frame (GSO, jumbo) is freed segment by segment.
+  if (targets > 1) rte_pktmbuf_refcnt_update(m, static_cast<int16_t>(targets - 1));
   for (uint16_t id : flood_)
     if (id != in) enqueue(id, m);
 }

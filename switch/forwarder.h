@@ -12,8 +12,8 @@
 //   a flood with no other port                 -> drop (no_dest)
 // and, independently, a unicast non-zero source is learned on the ingress port.
 //
-// Flooding never copies frame data: the mbuf's reference count is raised once per extra
-// destination and each egress frees its reference after sending.
+// Flooding never copies frame data: the reference count of each of the frame's mbufs is raised
+// once per extra destination and each egress frees its reference after sending.
 //
 // Tx: frames leave on this worker's own tx queue of the port, or go through a single-producer
 // ring to the worker that owns the queue (see switch/rxq_assign.h); that worker calls drain().

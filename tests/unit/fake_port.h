@@ -41,6 +41,12 @@ class FakePort final : public Port {
   PortStats stats() const override { return {}; }
   void describe(nlohmann::json& out) const override { out["fake"] = true; }
 
+  // What the port takes on transmit, and its MTU (Port's setters, for tests).
+  void set_caps(const TxOffloads& o, uint32_t mtu = kDefaultMtu) {
+    set_tx_offloads(o);
+    set_mtu(mtu);
+  }
+
   void clear_tx() {
     for (auto* m : tx) rte_pktmbuf_free(m);
     tx.clear();
