@@ -12,7 +12,8 @@ import time
 
 import tslib
 from tslib import check, say
-from tsframes import Endpoint, ping_all_pairs
+from tsframes import Endpoint
+from tslib import ping_all_pairs
 
 CAP = 256
 MIN_FLOOD = 5000
