@@ -41,6 +41,11 @@ teardown() {
   ip netns del "$na" 2>/dev/null || true
   ip netns del "$nb" 2>/dev/null || true
   ip link del "${tag}br" 2>/dev/null || true
+  # Namespaces and their interfaces go away asynchronously; the next system reuses the names.
+  for _ in $(seq 50); do
+    ip link show "${tag}0" >/dev/null 2>&1 || ip link show "${tag}1" >/dev/null 2>&1 || ip link show "${tag}p0" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
 }
 trap 'teardown; rm -rf "$tmp"' EXIT
 
