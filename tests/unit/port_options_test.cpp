@@ -1,0 +1,88 @@
+// The fast-I/O port options: offload=, mtu=, io= on raw-fd taps, mtu= on DPDK ports, --tap-io.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "ports/port_spec.h"
+#include "switch/config.h"
+
+namespace tapswitch {
+namespace {
+
+std::string error_of(const std::string& spec) {
+  try {
+    parse_port_spec(spec);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+SwitchConfig config_of(std::vector<std::string> args) {
+  args.insert(args.begin(), "tapswitch");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse_args(static_cast<int>(argv.size()), argv.data()).config;
+}
+
+TEST(PortOptions, TapDefaults) {
+  PortSpec s = parse_port_spec("tap:vm1");
+  EXPECT_TRUE(s.offload);
+  EXPECT_EQ(s.mtu, 0u);
+  EXPECT_EQ(s.io, TapIo::automatic);
+}
+
+TEST(PortOptions, TapOptions) {
+  PortSpec s = parse_port_spec("tap:vm1,offload=off,mtu=9000,io=syscall");
+  EXPECT_FALSE(s.offload);
+  EXPECT_EQ(s.mtu, 9000u);
+  EXPECT_EQ(s.io, TapIo::syscall);
+  PortSpec f = parse_port_spec("tapfd:5,name=g,io=uring,offload=on");
+  EXPECT_TRUE(f.offload);
+  EXPECT_EQ(f.io, TapIo::uring);
+  EXPECT_EQ(f.name, "g");
+}
+
+TEST(PortOptions, BadValuesNameTheProblem) {
+  EXPECT_NE(error_of("tap:vm1,offload=maybe").find("offload must be on or off"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,mtu=67").find("from 68 to 65535"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,mtu=70000").find("from 68 to 65535"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,mtu=9k").find("mtu '9k'"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,io=aio").find("io must be uring or syscall"), std::string::npos);
+  EXPECT_NE(error_of("dpdk:net_tap0,iface=x,mtu=1,").find("mtu"), std::string::npos);
+}
+
+TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
+  PortSpec s = parse_port_spec("dpdk:net_tap0,iface=x,mtu=1400,queues=2");
+  EXPECT_EQ(s.mtu, 1400u);
+  EXPECT_EQ(s.queues, 2u);
+  EXPECT_EQ(s.devargs, "net_tap0,iface=x");
+  EXPECT_NE(error_of("dpdk:net_tap0,mtu=1400,mtu=1500").find("given twice"), std::string::npos);
+}
+
+TEST(PortOptions, TapIoDefaultsToUringAndFillsPortsWithoutIo) {
+  SwitchConfig c = config_of({"--port", "tap:a", "--port", "tap:b,io=syscall", "--port", "dpdk:net_tap0"});
+  EXPECT_EQ(c.tap_io, TapIo::uring);
+  EXPECT_EQ(c.ports[0].io, TapIo::uring);
+  EXPECT_EQ(c.ports[1].io, TapIo::syscall);
+  EXPECT_EQ(c.ports[2].io, TapIo::automatic);  // not a raw-fd tap
+  SwitchConfig s = config_of({"--tap-io", "syscall", "--port", "tap:a"});
+  EXPECT_EQ(s.ports[0].io, TapIo::syscall);
+  try {
+    config_of({"--tap-io", "epoll"});
+    ADD_FAILURE() << "--tap-io epoll accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--tap-io"), std::string::npos);
+  }
+}
+
+TEST(PortOptions, MaxFrameLength) {
+  EXPECT_EQ(max_frame_len(1500, false), 1514u);
+  EXPECT_EQ(max_frame_len(1500, true), 1518u);
+  EXPECT_EQ(max_frame_len(9000, false), 9014u);
+}
+
+}  // namespace
+}  // namespace tapswitch
