@@ -34,7 +34,7 @@ const char kUsage[] =
     "Commands (`tapswitchctl help` asks the switch for its full list):\n"
     "  show ports | show fdb | show fdb stats | show workers | show stats\n"
     "  port add SPEC | port del NAME\n"
-    "  fdb add MAC PORT [vlan V] | fdb del MAC [vlan V] | fdb flush [port P] [vlan V]\n"
+    "  fdb add MAC PORT [vlan V] | fdb del MAC [vlan V] | fdb flush [port NAME | vlan N] [all]\n"
     "  log level [LEVEL]\n"
     "  capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]\n"
     "      write PORT's frames to FILE as pcapng (tcpdump -r, tshark -r) until N frames or Ctrl-C;\n"

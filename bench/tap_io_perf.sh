@@ -7,8 +7,8 @@
 #   bridge           Linux bridge + veth pairs
 #   uring / syscall  tapswitch, two raw-fd taps (offload=on), --tap-io uring or syscall
 #   uring-nooff      tapswitch, io_uring, offload=off on both taps
-# tapswitch's one worker is pinned to CPU 1 (--lcores 1); trafgen runs on CPU 0. Per system, RUNS times
-# (default 3), and the median is printed:
+# tapswitch's one worker is pinned to CPU 1 (--lcores 1); trafgen runs on CPU 0. Per system,
+# RUNS times (default 3), and the median is printed:
 #   TCP    one iperf3 stream for 5 s, Gbit/s at the receiver
 #   60B    trafgen sending 60-byte UDP frames from CPU 0 for 5 s, kpps counted as rx_packets of
 #          the receiving interface

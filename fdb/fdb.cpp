@@ -19,8 +19,9 @@
 
 namespace tapswitch {
 
-static_assert(std::is_standard_layout_v<FdbKey> && sizeof(FdbKey) == sizeof(uint64_t),
-              "lookup_bulk passes FdbKey arrays to the table as 64-bit words");
+static_assert(std::is_standard_layout_v<FdbKey> && sizeof(FdbKey) == sizeof(uint64_t) &&
+                  std::is_trivially_copyable_v<FdbEntry> && sizeof(FdbEntry) == sizeof(uint64_t),
+              "lookup_bulk passes FdbKey and FdbEntry arrays to the table as 64-bit words");
 
 Fdb::Fdb(const FdbConfig& config)
     : config_(config),
@@ -50,9 +51,8 @@ uint32_t Fdb::now() noexcept {
 }
 
 unsigned Fdb::lookup_bulk(const FdbKey* keys, unsigned n, FdbEntry* out) const noexcept {
-  uint64_t values[kMaxBulk];
-  const uint64_t hits = table_.lookup_bulk(reinterpret_cast<const uint64_t*>(keys), n, values);
-  for (unsigned i = 0; i < n; ++i) out[i] = (hits >> i) & 1 ? FdbEntry::unpack(values[i]) : FdbEntry{};
+  const uint64_t hits = table_.lookup_bulk(reinterpret_cast<const uint64_t*>(keys), n,
+                                           reinterpret_cast<uint64_t*>(out), FdbEntry{}.pack());
   return static_cast<unsigned>(std::popcount(hits));
 }
 

@@ -28,11 +28,14 @@
 //    to the port it left.
 //  - Flush (all, by port, by VLAN): the writer walks the table and erases what matches while
 //    readers carry on lock-free. Nothing stops or waits for a worker, and a reader sees each
-//    entry either present or gone; a whole flush of a 1M-entry table is a few milliseconds of
-//    the writer's time. (VPP bumps sequence numbers instead because its workers must otherwise
-//    be stopped; ours need not be, and exact per-port counts need the walk anyway.) Flushes
-//    remove dynamic entries unless asked for all; requests queued before a flush are applied
-//    first.
+//    entry either present or gone. A full 1M-entry table takes the writer about 20 ms of CPU,
+//    a 64K one about 1 ms (bench/FDB-RESULTS.md). VPP bumps sequence numbers instead because
+//    its workers would otherwise have to be stopped; ours need not be, the walk keeps the
+//    per-port counts (limits, fair eviction) exact, and the lookup stays free of a sequence
+//    check. Flushes remove dynamic entries unless asked for all; requests queued before a
+//    flush are applied first.
+//  - Capacity default (--fdb-size 65536): ample for the VMs and containers of one host, and
+//    the half-loaded table (2 MB) stays in the last-level cache.
 //
 // Reclamation
 //  An erased slot may be reused at once: a reader reads a whole {key, entry} pair in one
@@ -42,7 +45,7 @@
 //  bursts it looked up before the removal: remove_port() flushes the port and then waits for
 //  a QSBR grace period (rte_rcu_qsbr). Workers are QSBR readers: they go online when their loop
 //  starts, report quiescence every housekeeping period (between bursts), and go offline
-//  before they stop.
+//  before they sleep or stop (an offline reader never delays a grace period).
 //
 // Concurrency contract
 //  - lookup_bulk(): any thread that is an online reader (or any thread when no writer runs).
@@ -50,10 +53,12 @@
 //    only, with its own index w < workers. Wait-free; never block.
 //  - now(): any thread.
 //  - Everything else is the writer's: one call at a time, from any one thread at a time
-//    (tapswitch: the control thread only; tests serialise several threads with a mutex).
+//    (tapswitch: the control thread's handlers and the telemetry thread, serialised by the
+//    control lock; tests serialise several threads with a mutex).
 //  - stats() may be called by the writer at any time; counters are never torn.
-//  - A reader may see an entry one writer step late; it never sees a torn entry, never
-//    misses an entry that stayed in place, and any hit names a port the MAC was learned on.
+//  - A reader may see an entry one writer step late; it never sees a torn entry, and any hit
+//    names a port the MAC was learned on. It misses an entry that stayed in the table only if
+//    cuckoo moves raced each of its 9 attempts (the frame then floods).
 #pragma once
 
 #include <atomic>
@@ -125,7 +130,8 @@ class Fdb {
   void kick(unsigned worker) noexcept;
   // Destination lookup statistics, added by worker w once per burst.
   void count_lookups(unsigned worker, uint64_t hits, uint64_t misses, uint64_t static_conflicts = 0) noexcept;
-  // QSBR: online before the first lookup, quiescent between bursts, offline before stopping.
+  // QSBR: online before the first lookup, quiescent between bursts, offline before sleeping
+  // or stopping.
   void reader_online(unsigned worker) noexcept { qsbr_.online(worker); }
   void reader_offline(unsigned worker) noexcept { qsbr_.offline(worker); }
   void quiescent(unsigned worker) noexcept { qsbr_.quiescent(worker); }

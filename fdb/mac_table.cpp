@@ -51,30 +51,33 @@ MacTable::~MacTable() { ::munmap(table_, bytes_); }
 
 namespace {
 
-// Probes one bucket for `word` (key | kUsed). Returns true and sets `value` on a hit; on a
-// miss, `overflow` tells whether way 0 carries the overflow flag.
+// Probes one bucket for `word` (key | kUsed) without a branch: four atomic pair loads, two
+// compares of two keys each. Returns true and sets `value` on a hit (leaves it on a miss);
+// `overflow` tells whether way 0 carries the overflow flag.
 inline bool probe(const Pair* slot, uint64_t word, uint64_t& value, bool& overflow) noexcept {
-  const Pair p0 = load_pair(&slot[0]);
-  overflow = p0.key & MacTable::kOverflow;
-  if ((p0.key & ~MacTable::kOverflow) == word) {
-    value = p0.value;
-    return true;
-  }
-  for (unsigned w = 1; w < MacTable::kWays; ++w) {
-    const Pair p = load_pair(&slot[w]);
-    if (p.key == word) {
-      value = p.value;
-      return true;
-    }
-  }
-  return false;
+  const __m128i p0 = load_pair_vec(&slot[0]), p1 = load_pair_vec(&slot[1]);
+  const __m128i p2 = load_pair_vec(&slot[2]), p3 = load_pair_vec(&slot[3]);
+  const __m128i want = _mm_set1_epi64x(static_cast<long long>(word));
+  const __m128i no_flag = _mm_set_epi64x(-1, static_cast<long long>(~MacTable::kOverflow));
+  const __m128i k01 = _mm_and_si128(_mm_unpacklo_epi64(p0, p1), no_flag);
+  const __m128i k23 = _mm_unpacklo_epi64(p2, p3);
+  overflow = _mm_cvtsi128_si64(p0) < 0;  // bit 63
+  const int m = _mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(k01, want))) |
+                _mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(k23, want))) << 2;
+  alignas(16) uint64_t v[5];
+  _mm_store_si128(reinterpret_cast<__m128i*>(&v[0]), _mm_unpackhi_epi64(p0, p1));
+  _mm_store_si128(reinterpret_cast<__m128i*>(&v[2]), _mm_unpackhi_epi64(p2, p3));
+  v[4] = value;
+  value = v[std::countr_zero(static_cast<unsigned>(m) | 16u)];
+  return m != 0;
 }
 
 }  // namespace
 
-uint64_t MacTable::lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* values) const noexcept {
+uint64_t MacTable::lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* values, uint64_t miss) const noexcept {
   uint32_t b1[kMaxBulk], b2[kMaxBulk];
   for (unsigned i = 0; i < n; ++i) {
+    values[i] = miss;
     b1[i] = first(keys[i]);
     rte_prefetch0(&table_[b1[i]]);
   }
@@ -82,22 +85,23 @@ uint64_t MacTable::lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* value
   uint64_t hits = 0, todo = all;
   for (unsigned attempt = 0;; ++attempt) {
     const uint64_t before = moves_.load(std::memory_order_acquire);
-    uint64_t again = 0;
+    uint64_t again = 0;  // missed in a first bucket that overflowed
     for (uint64_t m = todo; m; m &= m - 1) {
       const unsigned i = static_cast<unsigned>(std::countr_zero(m));
       bool overflow;
-      if (probe(table_[b1[i]].slot, keys[i] | kUsed, values[i], overflow)) {
-        hits |= 1ull << i;
-      } else if (overflow) {
-        b2[i] = second(keys[i], b1[i]);
-        rte_prefetch0(&table_[b2[i]]);
-        again |= 1ull << i;
-      }
+      const bool hit = probe(table_[b1[i]].slot, keys[i] | kUsed, values[i], overflow);
+      hits |= static_cast<uint64_t>(hit) << i;
+      again |= static_cast<uint64_t>(!hit & overflow) << i;
+    }
+    for (uint64_t m = again; m; m &= m - 1) {
+      const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+      b2[i] = second(keys[i], b1[i]);
+      rte_prefetch0(&table_[b2[i]]);
     }
     for (uint64_t m = again; m; m &= m - 1) {
       const unsigned i = static_cast<unsigned>(std::countr_zero(m));
       bool overflow;
-      if (probe(table_[b2[i]].slot, keys[i] | kUsed, values[i], overflow)) hits |= 1ull << i;
+      hits |= static_cast<uint64_t>(probe(table_[b2[i]].slot, keys[i] | kUsed, values[i], overflow)) << i;
     }
     todo = all & ~hits;
     // Every pair load above happens before the second read of the move counter.

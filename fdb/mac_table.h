@@ -51,8 +51,9 @@ class MacTable {
   MacTable& operator=(const MacTable&) = delete;
 
   // ---- readers, any thread ----
-  // Looks up n <= kMaxBulk keys; values[i] is set for each hit. Returns the mask of hits.
-  uint64_t lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* values) const noexcept;
+  // Looks up n <= kMaxBulk keys; values[i] is the value of a hit, `miss` otherwise. Returns
+  // the mask of hits.
+  uint64_t lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* values, uint64_t miss = 0) const noexcept;
 
   // ---- the writer, one thread at a time ----
   uint32_t find(uint64_t key) const noexcept;  // slot index, or kNone

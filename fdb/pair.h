@@ -13,7 +13,7 @@
 // std::atomic and stays checked. See tests/unit/tsan.supp.
 #pragma once
 
-#include <emmintrin.h>
+#include <smmintrin.h>
 
 #include <cstdint>
 
@@ -27,6 +27,11 @@ static_assert(sizeof(Pair) == 16);
 
 #if defined(__x86_64__)
 #define TAPSWITCH_NO_TSAN __attribute__((no_sanitize("thread")))
+
+// The pair as one vector register: key in the low lane, value in the high lane.
+TAPSWITCH_NO_TSAN inline __m128i load_pair_vec(const Pair* p) noexcept {
+  return *reinterpret_cast<const volatile __m128i*>(p);
+}
 
 TAPSWITCH_NO_TSAN inline Pair load_pair(const Pair* p) noexcept {
   // volatile: exactly one 16-byte load, never split, repeated or cached by the compiler.

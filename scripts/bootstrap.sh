@@ -21,8 +21,9 @@ fi
 # Build and run dependencies, then what the tests and the demo drive.
 packages="g++ meson ninja-build pkg-config
   libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev liburing-dev
+  libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps tshark
+  iproute2 iputils-ping python3 procps tshark util-linux dpdk-dev
   iperf3 netsniff-ng gnuplot-nox"  # the last line: what bench/run drives
 
 missing=""

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -90,6 +91,9 @@ SwitchConfig to_config(const po::variables_map& vm) {
   c.fdb_port_limit = vm["fdb-port-limit"].as<uint32_t>();
   if (vm.count("fdb-static"))
     for (const auto& s : vm["fdb-static"].as<std::vector<std::string>>()) c.fdb_static.push_back(parse_fdb_static(s));
+  for (const auto& s : c.fdb_static)
+    if (std::none_of(c.ports.begin(), c.ports.end(), [&](const PortSpec& p) { return p.name == s.port; }))
+      fail("--fdb-static '{}': there is no port named '{}'", s.text, s.port);
   if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
   c.dp = read_dataplane(vm);
   return c;

@@ -101,7 +101,7 @@ CtlServer::CtlServer(std::string path, CtlServerOptions options) : path_(std::mo
   } else if (::chmod(path_.c_str(), 0600) != 0) {
     undo("chmod");
   }
-  if (::listen(listen_fd_.get(), 16) != 0) undo("listen on");
+  if (::listen(listen_fd_.get(), static_cast<int>(kMaxClients)) != 0) undo("listen on");
 }
 
 CtlServer::~CtlServer() {

@@ -9,8 +9,7 @@ switch gets SIGTERM and must exit 0 with a clean log.
 import os
 
 import tslib
-from tslib import check, say, sh
-from tsframes import ping_all_pairs
+from tslib import check, ping_all_pairs, say, sh
 
 
 def test(t):

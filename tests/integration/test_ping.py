@@ -9,8 +9,7 @@ mixed, or af_packet on the host end of a veth whose other end is in the namespac
 import sys
 
 import tslib
-from tslib import check, say
-from tsframes import ping_all_pairs
+from tslib import check, ping_all_pairs, say
 
 # Port kinds per namespace, for each mode.
 MODES = {

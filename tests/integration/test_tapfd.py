@@ -7,8 +7,7 @@ The switch closes its copy at exit; the interface belongs to the parent (this te
 stays until the test closes its own fd.
 """
 import tslib
-from tslib import check, say
-from tsframes import ping_all_pairs
+from tslib import check, ping_all_pairs, say
 
 
 def test(t):

@@ -14,8 +14,8 @@ import sys
 import time
 
 import tslib
-from tslib import check, say, wait_for
-from tsframes import ping_all_pairs
+from tslib import check, ping_all_pairs, say, wait_for
+
 from tsframes import BROADCAST, Endpoint, exchange, expect_counts
 
 ORDERED = 400

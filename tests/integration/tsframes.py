@@ -1,5 +1,4 @@
-"""tsframes: traffic from inside network namespaces: pings, and exact Ethernet frames sent and
-counted.
+"""tsframes: exact Ethernet frames sent and counted from inside network namespaces.
 
 An Endpoint is an AF_PACKET socket on one interface of one namespace, bound to the test
 ethertype 0x88b5 (IEEE local experimental), so nothing but the test's own frames is counted.
@@ -18,10 +17,9 @@ import os
 import select
 import socket
 import struct
-import subprocess
 import time
 
-from tslib import TestFailure, check, say
+from tslib import TestFailure, check
 
 ETH_P_TEST = 0x88B5
 BROADCAST = "ff:ff:ff:ff:ff:ff"
@@ -177,25 +175,3 @@ def expect_counts(got, expected, what):
     """Checks {label: n frames} exactly, with a readable message naming every mismatch."""
     wrong = [f"{k}: got {len(got[k])}, expected {n}" for k, n in expected.items() if len(got[k]) != n]
     check(not wrong, f"{what}: " + "; ".join(wrong))
-
-
-def ping_all_pairs(hosts, attempts=3):
-    """hosts: [(namespace, ip)]. Every ordered pair must get 3 of 3 replies; a pair may try
-    again (the first ARP exchange can cost a request). Pairs run concurrently."""
-    pending = [(a, b) for a in hosts for b in hosts if a is not b]
-    for attempt in range(1, attempts + 1):
-        procs = [(a, b, subprocess.Popen(
-            ["ip", "netns", "exec", a[0].name, "ping", "-c", "3", "-i", "0.2", "-W", "1", "-q", b[1]],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) for a, b in pending]
-        failed = []
-        for a, b, p in procs:
-            out = p.communicate(timeout=30)[0]
-            ok = p.returncode == 0 and " 3 received" in out
-            if not ok:
-                failed.append((a, b, out.strip().splitlines()[-2:] if out.strip() else []))
-        say(f"attempt {attempt}: {len(pending) - len(failed)}/{len(pending)} pairs answered 3/3")
-        if not failed:
-            return
-        pending = [(a, b) for a, b, _ in failed]
-    check(False, "no 3/3 replies between: " + "; ".join(
-        f"{a[0].name} -> {b[1]} ({' / '.join(o)})" for a, b, o in failed))

@@ -43,7 +43,7 @@ TEST(FdbConfig, Defaults) {
 }
 
 TEST(FdbConfig, CommandLine) {
-  const SwitchConfig c = parse({"--fdb-aging", "0", "--fdb-port-limit", "100", "--fdb-static",
+  const SwitchConfig c = parse({"--port", "tap:vm1", "--port", "tap:vm2", "--fdb-aging", "0", "--fdb-port-limit", "100", "--fdb-static",
                                 "02:00:00:00:00:0a,vm1", "--fdb-static", "02:00:00:00:00:0b,vm2,42"})
                              .config;
   EXPECT_EQ(c.fdb_aging, 0u);
@@ -61,7 +61,8 @@ TEST(FdbConfig, ConfigFileAndCommandLineStaticsAddUp) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   std::ofstream(path) << "fdb-aging = 30\nfdb-static = 02:00:00:00:00:01,vm1\nfdb-static = 02:00:00:00:00:02,vm1,7\n";
-  const SwitchConfig c = parse({"--config", path, "--fdb-static", "02:00:00:00:00:03,vm2"}).config;
+  const SwitchConfig c =
+      parse({"--config", path, "--port", "tap:vm1", "--port", "tap:vm2", "--fdb-static", "02:00:00:00:00:03,vm2"}).config;
   std::remove(path);
   EXPECT_EQ(c.fdb_aging, 30u);
   EXPECT_EQ(c.fdb_static.size(), 3u);
@@ -72,6 +73,8 @@ TEST(FdbConfig, Errors) {
   EXPECT_NE(error_of({"--fdb-aging", "2000000"}).find("--fdb-aging"), std::string::npos);
   EXPECT_NE(error_of({"--fdb-port-limit", "x"}).find("fdb-port-limit"), std::string::npos);
   EXPECT_NE(error_of({"--fdb-static", "02:00:00:00:00:0a"}).find("expected MAC,PORT[,VLAN]"), std::string::npos);
+  EXPECT_NE(error_of({"--port", "tap:vm1", "--fdb-static", "02:00:00:00:00:0a,vm9"}).find("no port named 'vm9'"),
+            std::string::npos);
 }
 
 TEST(FdbStaticSpec, Errors) {

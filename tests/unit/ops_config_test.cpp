@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "dpdk/eal_args.h"
 #include "switch/commands.h"
 #include "switch/config.h"
 #include "switch/config_check.h"
@@ -86,6 +87,13 @@ TEST(CheckConfig, CtlGroupMustExist) {
 TEST(CheckConfig, DuplicatesAndSyntaxStillCaught) {
   EXPECT_NE(check({"--port", "tap:a", "--port", "tap:a"}).find("already configured"), std::string::npos);
   EXPECT_NE(check({"--ctl-group", ""}).find("--ctl-group: the group name is empty"), std::string::npos);
+}
+
+TEST(CheckConfig, DefaultEalArgumentsKeepTelemetry) {
+  EalArgsInput in;
+  in.allowed_cpus = {0, 1};
+  in.file_prefix = "x";
+  for (const auto& a : build_eal_args(in)) EXPECT_NE(a, "--no-telemetry");
 }
 
 class LogLevel : public ::testing::Test {
