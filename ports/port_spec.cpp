@@ -87,6 +87,14 @@ uint32_t parse_mtu(const std::string& spec, const std::string& v) {
   return mtu;
 }
 
+uint16_t parse_queues(const std::string& spec, const std::string& v) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxQueues)
+    fail("port '{}': queues='{}' must be a number from 1 to {}", spec, v, kMaxQueues);
+  return static_cast<uint16_t>(n);
+}
+
 // The typed raw-fd tap options.
 void parse_tap_opts(PortSpec& ps) {
   if (const std::string* v = ps.opt("offload")) {
@@ -94,6 +102,7 @@ void parse_tap_opts(PortSpec& ps) {
     ps.offload = *v == "on";
   }
   if (const std::string* v = ps.opt("mtu")) ps.mtu = parse_mtu(ps.text, *v);
+  if (const std::string* v = ps.opt("queues")) ps.queues = parse_queues(ps.text, *v);
   if (const std::string* v = ps.opt("io")) {
     if (*v == "uring")
       ps.io = TapIo::uring;
@@ -104,13 +113,6 @@ void parse_tap_opts(PortSpec& ps) {
   }
 }
 
-uint16_t parse_queues(const std::string& spec, const std::string& v) {
-  unsigned n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxQueues)
-    fail("port '{}': queues='{}' must be a number from 1 to {}", spec, v, kMaxQueues);
-  return static_cast<uint16_t>(n);
-}
 
 }  // namespace
 
@@ -128,7 +130,7 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.kind = PortKind::tap;
     check_ifname(text, "interface name", parts[0]);
     ps.name = ps.ifname = parts[0];
-    parse_opts(ps, parts, {"offload", "mtu", "io", "recreate"});
+    parse_opts(ps, parts, {"offload", "mtu", "io", "queues", "recreate"});
     parse_tap_opts(ps);
     if (const std::string* r = ps.opt("recreate")) {
       if (*r != "on" && *r != "off") fail("port '{}': recreate='{}' must be on or off", text, *r);
@@ -143,7 +145,7 @@ PortSpec parse_port_spec(const std::string& text) {
       fail("port '{}': '{}' is not a file descriptor number", text, n);
     if (fd <= 2) fail("port '{}': fd {} is stdin, stdout or stderr, not a tap", text, fd);
     ps.fd = fd;
-    parse_opts(ps, parts, {"name", "offload", "mtu", "io"});
+    parse_opts(ps, parts, {"name", "offload", "mtu", "io", "queues"});
     parse_tap_opts(ps);
     if (const std::string* label = ps.opt("name")) {
       check_ifname(text, "name", *label);

@@ -18,12 +18,13 @@ namespace tapswitch {
 
 namespace {
 
-// 64 KB buffers per port (about 64 KB of DPDK memory each): every read in flight, plus a burst and
-// a half on its way out. When they are all out, the port stops reading (counted in rx_nombuf)
-// and the kernel keeps the frames queued until some come back.
+// 64 KB buffers per queue (about 64 KB of DPDK memory each): every read in flight, plus a burst
+// and a half on its way out. When they are all out, the port stops reading (counted in
+// rx_nombuf) and the kernel keeps the frames queued until some come back.
 constexpr unsigned kBigInFlight = 48;
-constexpr unsigned kBigBuffers = 1 + kBigInFlight;
-constexpr unsigned kBigBuffersUring = TapUring::kRxDepth + kBigInFlight;
+unsigned big_buffers(uint16_t queues, bool uring) {
+  return queues * ((uring ? TapUring::kRxDepth : 1) + kBigInFlight);
+}
 
 std::string big_pool_name() {
   static std::atomic<unsigned> next{0};
@@ -40,8 +41,8 @@ void note_no_uring(const std::string& port, const std::string& why) {
 }  // namespace
 
 std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
-  TapHandle h = spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload)
-                                              : open_tap(spec.text, spec.ifname, spec.offload);
+  TapHandle h = spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload, spec.queues)
+                                              : open_tap(spec.text, spec.ifname, spec.offload, spec.queues);
   if (spec.mtu) set_tap_mtu(spec.text, h.fd.get(), spec.mtu);
   return std::unique_ptr<TapPort>(new TapPort(spec, std::move(h), pool));
 }
@@ -49,9 +50,10 @@ std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
 TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
     : Port(spec.name.empty() ? handle.ifname : spec.name, spec.kind),
       handle_(std::move(handle)),
-      big_pool_(std::make_unique<PktPool>(big_pool_name(), spec.io != TapIo::syscall ? kBigBuffersUring : kBigBuffers,
-                                          UINT16_MAX)),
-      rx_frames_(pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len, rx_) {
+      big_pool_(std::make_unique<PktPool>(big_pool_name(), big_buffers(handle_.queues(), spec.io != TapIo::syscall),
+                                          UINT16_MAX)) {
+  for (uint16_t q = 0; q < handle_.queues(); ++q)
+    q_.push_back(std::make_unique<Queue>(handle_.queue_fd(q), pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len));
   const TapOffloads& o = handle_.offloads;
   TxOffloads tx;
   tx.l4_csum = o.csum();
@@ -62,15 +64,22 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   const unsigned mtu = ifctl_.mtu(handle_.fd.get());
   set_mtu(mtu ? mtu : kDefaultMtu);
   if (spec.io != TapIo::syscall) {  // automatic (not resolved by a config) means uring
-    std::string why;
-    uring_ = TapUring::create(handle_.fd.get(), &why);
-    if (!uring_) note_no_uring(name(), why);
+    for (auto& q : q_) {
+      std::string why;
+      q->uring = TapUring::create(q->fd, &why);
+      if (!q->uring) {
+        note_no_uring(name(), why);
+        break;
+      }
+    }
   }
 }
 
 TapPort::~TapPort() {
-  uring_.reset();
-  TapRxFrames::release(rx_slot_);
+  for (auto& q : q_) {
+    q->uring.reset();
+    TapRxFrames::release(q->slot);
+  }
   if (big_pool_->in_use() != 0) {
     // Frames of this port still travel elsewhere: freeing the pool under them would corrupt
     // memory, so leave it to the process's end.
@@ -81,82 +90,85 @@ TapPort::~TapPort() {
 }
 
 TapIo TapPort::rx_io() const noexcept {
-  return uring_ && !uring_->rx_failed() ? TapIo::uring : TapIo::syscall;
+  for (const auto& q : q_)
+    if (!q->uring || q->uring->rx_failed()) return TapIo::syscall;
+  return TapIo::uring;
 }
 
-uint16_t TapPort::rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
-  const int fd = handle_.fd.get();
+uint16_t TapPort::rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   const uint32_t mtu = this->mtu();
   uint16_t got = 0;
   while (got < n) {
-    if (!rx_frames_.arm(rx_slot_)) break;
-    ssize_t r = ::readv(fd, rx_slot_.iov, static_cast<int>(rx_slot_.iovcnt));
+    if (!q.frames.arm(q.slot)) break;
+    ssize_t r = ::readv(q.fd, q.slot.iov, static_cast<int>(q.slot.iovcnt));
     if (r <= 0) {
-      if (r < 0 && errno == EBADFD) detached_ = true;  // the interface was deleted: one error, then quiet
-      if (r < 0 && errno != EAGAIN && errno != EINTR) rx_frames_.count_error(errno);
+      if (r < 0 && errno == EBADFD) q.detached = true;  // the interface was deleted: one error, then quiet
+      if (r < 0 && errno != EAGAIN && errno != EINTR) q.frames.count_error(errno);
       break;
     }
-    rte_mbuf* m = rx_frames_.complete(rx_slot_, static_cast<size_t>(r), mtu);
+    rte_mbuf* m = q.frames.complete(q.slot, static_cast<size_t>(r), mtu);
     if (m) pkts[got++] = m;
   }
   return got;
 }
 
-uint16_t TapPort::rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
-  if (detached_) [[unlikely]]
+uint16_t TapPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  Queue& q = *q_[queue];
+  if (q.detached) [[unlikely]]
     return 0;
   uint16_t got;
-  if (uring_ && likely(!uring_->rx_failed())) {
-    got = uring_->rx(rx_frames_, mtu(), pkts, n);
-    if (unlikely(uring_->rx_detached())) detached_ = true;
-    if (unlikely(uring_->rx_failed()))
-      note_no_uring(name(), std::string("receive ring: ") + std::strerror(uring_->rx_error()));
+  if (q.uring && likely(!q.uring->rx_failed())) {
+    got = q.uring->rx(q.frames, mtu(), pkts, n);
+    if (unlikely(q.uring->rx_detached())) q.detached = true;
+    if (unlikely(q.uring->rx_failed()))
+      note_no_uring(name(), std::string("receive ring: ") + std::strerror(q.uring->rx_error()));
   } else {
-    got = rx_syscall(pkts, n);
+    got = rx_syscall(q, pkts, n);
   }
   if (got) {
     uint64_t bytes = 0;
     for (uint16_t i = 0; i < got; ++i) bytes += pkts[i]->pkt_len;
-    rx_.packets.add(got);
-    rx_.bytes.add(bytes);
+    q.rx.packets.add(got);
+    q.rx.bytes.add(bytes);
   }
   return got;
 }
 
-uint16_t TapPort::tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept {
-  const int fd = handle_.fd.get();
+uint16_t TapPort::tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
+  const int fd = q.fd;
   const uint8_t hdr_len = handle_.offloads.vnet_hdr_len;
   uint16_t i = 0;
   uint64_t sent = 0, bytes = 0, errors = 0;
   iovec iov[kMaxTxIov];
   for (; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    const unsigned k = tx_iov(m, tx_hdr_, hdr_len, iov);
+    const unsigned k = tx_iov(m, q.tx_hdr, hdr_len, iov);
     if (unlikely(k == 0)) {  // a chain too long to write
       ++errors;
-      tx_.last_error.set(EMSGSIZE);
+      q.tx.last_error.set(EMSGSIZE);
       continue;
     }
     ssize_t r = ::writev(fd, iov, static_cast<int>(k));
     if (r < 0) {
       if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) break;  // caller keeps the rest
       ++errors;
-      tx_.last_error.set(static_cast<uint64_t>(errno));
+      q.tx.last_error.set(static_cast<uint64_t>(errno));
       continue;
     }
     ++sent;
     bytes += m->pkt_len;
   }
   rte_pktmbuf_free_bulk(pkts, i);
-  tx_.packets.add(sent);
-  tx_.bytes.add(bytes);
-  if (errors) tx_.errors.add(errors);
+  q.tx.packets.add(sent);
+  q.tx.bytes.add(bytes);
+  if (errors) q.tx.errors.add(errors);
   return i;
 }
 
-uint16_t TapPort::tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept {
-  if (uring_) return uring_->tx(pkts, n, handle_.offloads.vnet_hdr_len, tx_);
-  return tx_syscall(pkts, n);
+uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  Queue& q = *q_[queue];
+  if (q.uring) return q.uring->tx(pkts, n, handle_.offloads.vnet_hdr_len, q.tx);
+  return tx_syscall(q, pkts, n);
 }
 
 LinkState TapPort::link() const {
@@ -176,14 +188,16 @@ void TapPort::refresh() {
 
 PortStats TapPort::stats() const {
   PortStats s;
-  s.rx_packets = rx_.packets.get();
-  s.rx_bytes = rx_.bytes.get();
-  s.tx_packets = tx_.packets.get();
-  s.tx_bytes = tx_.bytes.get();
-  s.rx_nombuf = rx_.nombuf.get();
-  s.rx_oversize = rx_.oversize.get();
-  s.rx_errors = rx_.errors.get();
-  s.tx_errors = tx_.errors.get();
+  for (const auto& q : q_) {
+    s.rx_packets += q->rx.packets.get();
+    s.rx_bytes += q->rx.bytes.get();
+    s.tx_packets += q->tx.packets.get();
+    s.tx_bytes += q->tx.bytes.get();
+    s.rx_nombuf += q->rx.nombuf.get();
+    s.rx_oversize += q->rx.oversize.get();
+    s.rx_errors += q->rx.errors.get();
+    s.tx_errors += q->tx.errors.get();
+  }
   return s;
 }
 
@@ -195,9 +209,17 @@ void TapPort::describe(nlohmann::json& out) const {
   out["offloads"] = handle_.offloads.describe();
   out["vnet_hdr_len"] = handle_.offloads.vnet_hdr_len;
   out["rx_io"] = to_string(rx_io());
-  out["tx_io"] = uring_ ? "uring" : "syscall";
-  if (const uint64_t e = rx_.last_error.get()) out["rx_last_error"] = std::strerror(static_cast<int>(e));
-  if (const uint64_t e = tx_.last_error.get()) out["tx_last_error"] = std::strerror(static_cast<int>(e));
+  out["tx_io"] = q_[0]->uring ? "uring" : "syscall";
+  out["multi_queue"] = handle_.multi_queue;
+  for (const auto& q : q_) {
+    if (const uint64_t e = q->rx.last_error.get()) out["rx_last_error"] = std::strerror(static_cast<int>(e));
+    if (const uint64_t e = q->tx.last_error.get()) out["tx_last_error"] = std::strerror(static_cast<int>(e));
+  }
+  if (q_.size() > 1) {  // how the kernel spread the flows, and how the workers sent
+    auto& per = out["queues"] = nlohmann::json::array();
+    for (const auto& q : q_)
+      per.push_back({{"fd", q->fd}, {"rx_packets", q->rx.packets.get()}, {"tx_packets", q->tx.packets.get()}});
+  }
 }
 
 }  // namespace tapswitch

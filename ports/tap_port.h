@@ -15,11 +15,17 @@
 // I/O: io=uring batches reads and writes through io_uring (ports/tap_uring.h); io=syscall, or
 // a kernel where io_uring is unavailable, does one readv()/writev() per frame.
 //
-// Concurrency: one queue; rx and tx are each used by one thread at a time (the port's counters
-// have a single writer per direction). With io_uring, rx must stay on one thread.
+// Queues: queues=N opens a multi-queue tap with one fd per queue (ports/tun.h); queue q's rx and
+// tx both use fd q, and each queue has its own counters, receive buffers and io_uring rings.
+// The kernel hashes each flow it sends to the tap onto one fd, so a flow stays on one rx queue.
+//
+// Concurrency: per queue, rx and tx are each used by one thread at a time (each queue's
+// counters have a single writer per direction); rx and tx of one queue may be on two threads.
+// With io_uring, a queue's rx must stay on one thread.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "dpdk/pkt_pool.h"
 #include "ports/port.h"
@@ -45,35 +51,45 @@ class TapPort final : public Port {
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
   void refresh() override;
-  // The tap fd itself polls readable when a frame waits (armed io_uring reads wait on it too,
-  // and run only when the worker asks); nothing to arm.
-  int rx_notify_fd(uint16_t) const noexcept override { return fd(); }
-  bool rx_notify_arm(uint16_t) noexcept override { return !detached_; }
+  uint16_t rx_queues() const noexcept override { return handle_.queues(); }
+  uint16_t tx_queues() const noexcept override { return handle_.queues(); }
+  // The queue's fd itself polls readable when a frame waits (io_uring's poll waits on it too,
+  // and reads run only when the worker asks); nothing to arm.
+  int rx_notify_fd(uint16_t q) const noexcept override { return q_[q]->fd; }
+  bool rx_notify_arm(uint16_t q) noexcept override { return !q_[q]->detached; }
 
-  int fd() const noexcept { return handle_.fd.get(); }
+  int fd() const noexcept { return handle_.fd.get(); }  // queue 0's
   TapOrigin origin() const noexcept { return handle_.origin; }
   const TapOffloads& offloads() const noexcept { return handle_.offloads; }
-  // The I/O path in use now for receiving: uring or syscall.
+  // The I/O path in use now for receiving: uring (on every queue) or syscall.
   TapIo rx_io() const noexcept;
 
  private:
+  // One queue: its fd, and what its rx thread and its tx thread each touch.
+  struct Queue {
+    Queue(int fd, rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len)
+        : fd(fd), frames(pool, big_pool, vnet_hdr_len, rx) {}
+    int fd;
+    // rx side: touched only by the receiving thread.
+    alignas(64) TapRxCounters rx;
+    bool detached = false;  // a read said EBADFD: the interface is gone
+    TapRxFrames frames;
+    RxSlot slot;  // the syscall path's one read
+    // tx side
+    alignas(64) TapTxCounters tx;
+    VnetHdrBuf tx_hdr;
+    // Both paths, when io=uring and the kernel allows it.
+    std::unique_ptr<TapUring> uring;
+  };
+
   TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool);
-  uint16_t rx_syscall(rte_mbuf** pkts, uint16_t n) noexcept;
-  uint16_t tx_syscall(rte_mbuf** pkts, uint16_t n) noexcept;
+  uint16_t rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
+  uint16_t tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
 
   TapHandle handle_;
   mutable TapIfControl ifctl_;         // control thread only
   std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
-  // rx side: touched only by the receiving thread.
-  alignas(64) TapRxCounters rx_;
-  bool detached_ = false;  // a read said EBADFD: the interface is gone
-  TapRxFrames rx_frames_;
-  RxSlot rx_slot_;  // the syscall path's one read
-  // tx side
-  alignas(64) TapTxCounters tx_;
-  VnetHdrBuf tx_hdr_;
-  // Both paths, when io=uring and the kernel allows it.
-  std::unique_ptr<TapUring> uring_;
+  std::vector<std::unique_ptr<Queue>> q_;
 };
 
 }  // namespace tapswitch

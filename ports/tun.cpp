@@ -83,19 +83,11 @@ long sysfs_tun_flags(const std::string& ifname) {
 
 }  // namespace
 
-TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload) {
-  TapHandle h;
-  h.ifname = ifname;
-  bool existed = ::if_nametoindex(ifname.c_str()) != 0;
-  if (existed) {
-    long flags = sysfs_tun_flags(ifname);
-    if (flags < 0) fail("port '{}': interface '{}' exists and is not a tap", spec, ifname);
-    if (!(flags & IFF_TAP)) fail("port '{}': interface '{}' is a tun (layer 3), not a tap", spec, ifname);
-    h.origin = TapOrigin::attached;
-  }
+namespace {
 
-  h.fd.reset(::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (!h.fd) {
+UniqueFd open_tun_dev(const std::string& spec) {
+  UniqueFd fd(::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
     int e = errno;
     if (e == ENOENT || e == ENODEV || e == ENXIO)
       fail("port '{}': {} does not exist; the kernel needs TUN/TAP support (CONFIG_TUN)", spec, kTunPath);
@@ -103,10 +95,67 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
       fail("port '{}': no permission to open {} (run as root or with CAP_NET_ADMIN)", spec, kTunPath);
     fail("port '{}': cannot open {}: {}", spec, kTunPath, std::strerror(e));
   }
+  return fd;
+}
 
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+// Attaches one more queue to the multi-queue tap `ifname`, with the device's `flags`, from a
+// /dev/net/tun opened in the network namespace `netns_fd` (the tap's; -1: this thread's), since
+// the kernel looks the name up where the tun file was opened.
+UniqueFd attach_queue(const std::string& spec, const std::string& ifname, short flags, int netns_fd) {
+  UniqueFd q;
+  int err = 0;
+  auto attach = [&] {
+    UniqueFd fd(::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    ifreq ifr = ifreq_for(ifname);
+    ifr.ifr_flags = flags;
+    if (!fd || ::ioctl(fd.get(), TUNSETIFF, &ifr) != 0) {
+      err = errno;
+      return false;
+    }
+    q = std::move(fd);
+    return true;
+  };
+  bool ok = netns_fd < 0 ? attach() : run_in_netns(netns_fd, attach);
+  if (!ok) {
+    if (!err) err = errno;
+    fail("port '{}': cannot open another queue of tap '{}': {}", spec, ifname, std::strerror(err));
+  }
+  return q;
+}
+
+// The tap's queue count as the kernel sees it (at least 1 even with none attached).
+size_t sysfs_queue_count(const std::string& ifname) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net/" + ifname + "/queues", ec))
+    if (e.path().filename().string().rfind("tx-", 0) == 0) ++n;
+  return n;
+}
+
+}  // namespace
+
+TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload, uint16_t queues) {
+  TapHandle h;
+  h.ifname = ifname;
+  h.multi_queue = queues > 1;
+  bool existed = ::if_nametoindex(ifname.c_str()) != 0;
+  if (existed) {
+    long flags = sysfs_tun_flags(ifname);
+    if (flags < 0) fail("port '{}': interface '{}' exists and is not a tap", spec, ifname);
+    if (!(flags & IFF_TAP)) fail("port '{}': interface '{}' is a tun (layer 3), not a tap", spec, ifname);
+    h.multi_queue = flags & IFF_MULTI_QUEUE;
+    if (queues > 1 && !h.multi_queue)
+      fail("port '{}': tap '{}' exists as a single-queue tap, so it cannot give {} queues; create it with "
+           "'ip tuntap add dev {} mode tap multi_queue', or drop queues=",
+           spec, ifname, queues, ifname);
+    h.origin = TapOrigin::attached;
+  }
+
+  h.fd = open_tun_dev(spec);
+  ifreq ifr = ifreq_for(ifname);
+  const short flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) |
+                                         (h.multi_queue ? IFF_MULTI_QUEUE : 0));
+  ifr.ifr_flags = flags;
   // EBUSY can also be our own port of that name, just removed: io_uring releases a tap's file
   // asynchronously, a few milliseconds after its ring is closed. Wait a little before saying
   // someone else holds it.
@@ -120,7 +169,7 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
       fail("port '{}': no permission to {} tap '{}' (needs CAP_NET_ADMIN)", spec,
            existed ? "attach to" : "create", ifname);
     if (e == EINVAL && existed)
-      fail("port '{}': tap '{}' exists with incompatible flags (multi-queue or tun mode)", spec, ifname);
+      fail("port '{}': tap '{}' exists with incompatible flags", spec, ifname);
     fail("port '{}': cannot {} tap '{}': {}", spec, existed ? "attach to" : "create", ifname,
          std::strerror(e));
   }
@@ -131,10 +180,15 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
     h.offloads.vnet_hdr_len = kVnetHdrLen;
     h.offloads.tun_f = setup_offloads(spec, h.fd.get(), true);
   }
+  // The header size and offloads belong to the device, so the other queues share them.
+  for (uint16_t q = 1; q < queues; ++q) h.more_fds.push_back(attach_queue(spec, ifname, flags, -1));
+  if (existed && h.multi_queue && sysfs_queue_count(ifname) > queues)
+    fail("port '{}': multi-queue tap '{}' has queues held by another process ({} in all, {} of them ours)", spec,
+         ifname, sysfs_queue_count(ifname), queues);
   return h;
 }
 
-TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload) {
+TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload, uint16_t queues) {
   if (::fcntl(fd, F_GETFD) < 0)
     fail("port '{}': fd {} is not open (was it passed to tapswitch?)", spec, fd);
   ifreq ifr{};
@@ -156,14 +210,27 @@ TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload) {
     off.vnet_hdr_len = static_cast<uint8_t>(len);
     off.tun_f = setup_offloads(spec, fd, offload);
   }
+  const bool multi = ifr.ifr_flags & IFF_MULTI_QUEUE;
+  std::vector<UniqueFd> more;
+  if (queues > 1) {
+    if (!multi)
+      fail("port '{}': fd {} is a single-queue tap, so it cannot give {} queues; open it with IFF_MULTI_QUEUE",
+           spec, fd, queues);
+    UniqueFd ns(::ioctl(fd, TUNGETDEVNETNS));
+    if (!ns) fail("port '{}': cannot find the network namespace of fd {}'s tap: {}", spec, fd, std::strerror(errno));
+    const short flags = static_cast<short>(ifr.ifr_flags & ~IFF_PERSIST);
+    for (uint16_t q = 1; q < queues; ++q) more.push_back(attach_queue(spec, ifr.ifr_name, flags, ns.get()));
+  }
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
     fail("port '{}': cannot make fd {} non-blocking: {}", spec, fd, std::strerror(errno));
   TapHandle h;
   h.fd.reset(fd);
+  h.more_fds = std::move(more);
   h.ifname = ifr.ifr_name;
   h.origin = TapOrigin::adopted;
   h.offloads = off;
+  h.multi_queue = multi;
   return h;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.h"
 
@@ -42,10 +43,15 @@ struct TapOffloads {
 };
 
 struct TapHandle {
-  UniqueFd fd;
+  UniqueFd fd;                     // queue 0
+  std::vector<UniqueFd> more_fds;  // queues 1..N-1 of a multi-queue tap
   std::string ifname;
   TapOrigin origin = TapOrigin::created;
   TapOffloads offloads;
+  bool multi_queue = false;        // the tap has IFF_MULTI_QUEUE
+
+  uint16_t queues() const noexcept { return static_cast<uint16_t>(1 + more_fds.size()); }
+  int queue_fd(uint16_t q) const noexcept { return q == 0 ? fd.get() : more_fds[q - 1].get(); }
 };
 
 // Opens /dev/net/tun and creates or attaches the tap `ifname` (IFF_TAP | IFF_NO_PI), with the fd
@@ -53,14 +59,23 @@ struct TapHandle {
 // richest set of offloads TUNSETOFFLOAD accepts (probed, never assumed); without it, plain
 // frames only. Throws Error naming the port spec and the reason (busy, not a tap, no
 // permission, no /dev/net/tun).
-TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload);
+//
+// Queues: with queues > 1 the tap is multi-queue (IFF_MULTI_QUEUE) and gets one fd per queue;
+// the kernel spreads the frames it sends to the tap over them by flow, so one flow always
+// arrives on one fd. An existing tap keeps its mode: a multi-queue one is attached multi-queue
+// (with any count), and a single-queue one cannot give more than one queue. A multi-queue tap
+// that another process already holds queues of is refused, as a busy single-queue one is.
+TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload, uint16_t queues = 1);
 
 // Takes over an inherited tun fd after checking that it is a TAP without packet information.
 // If the fd has IFF_VNET_HDR (which only its creator can change), its header size is honoured
 // and offloads are probed as for open_tap, or turned off (TUNSETOFFLOAD 0) without `offload`.
 // A big-endian (cross-endian) header is refused. The fd becomes non-blocking and close-on-exec.
 // Throws Error otherwise.
-TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload);
+//
+// With queues > 1 the fd must be of a multi-queue tap; the other queues are opened by the
+// interface's name inside its network namespace, with the fd's flags.
+TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload, uint16_t queues = 1);
 
 // Interface ioctls (flags, MTU) on the interface behind a tap fd, in whichever network namespace
 // it lives in now. It keeps a socket in that namespace and makes a new one (on a short-lived

@@ -19,7 +19,7 @@ from tslib import check, say
 SHELL_NO_TUN = 'mount -n -t tmpfs none /dev/net && exec "$0" "$@"'
 
 
-def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=()):
+def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=(), pass_fds=()):
     """Runs tapswitch with bad input; checks rc 2, one stderr line holding every `expect`
     substring, an empty stdout, and no leftovers. `keep` are interfaces that must survive."""
     ctl_dir = ctl_dir or tempfile.mkdtemp(prefix="bad-", dir=t.tmp)
@@ -27,7 +27,7 @@ def run_bad(t, label, args, expect, wrapper=(), env=None, ctl_dir=None, keep=())
     cmd = list(wrapper) + [t.tapswitch, "--ctl", ctl] + list(args)
     started = time.time()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
+                         text=True, env=env, pass_fds=pass_fds)
     try:
         out, err = p.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -65,7 +65,8 @@ def test(t):
     run_bad(t, "port spec without a kind", ["--port", a], ["expected KIND:ARGS"])
     run_bad(t, "unknown port kind", ["--port", f"vhost:{a}"], ["unknown port kind", "vhost"])
     run_bad(t, "empty tap name", ["--port", "tap:"], ["empty"])
-    run_bad(t, "unknown port option", ["--port", f"tap:{a},queues=2"], ["unknown option", "queues"])
+    run_bad(t, "unknown port option", ["--port", f"tap:{a},colour=red"], ["unknown option", "colour"])
+    run_bad(t, "tap queues out of range", ["--port", f"tap:{a},queues=17"], ["queues='17'", "from 1 to 16"])
     run_bad(t, "tapfd not a number", ["--port", "tapfd:x"], ["not a file descriptor"])
     run_bad(t, "tapfd not open", ["--port", "tapfd:77"], ["fd 77", "not open"])
     run_bad(t, "tap name over 15 characters", ["--port", f"tap:{long_name}"], [long_name, "at most 15"])

@@ -28,6 +28,7 @@ CLONE_NEWNET = 0x40000000
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
+IFF_MULTI_QUEUE = 0x0100
 MAGIC = b"TSWT"
 KIND_TEST = 1
 KIND_MARKER = 2
@@ -56,11 +57,11 @@ def netns_entered(name):
         os.close(own)
 
 
-def open_tap(name):
-    """Opens /dev/net/tun and creates (or attaches to) tap NAME, IFF_TAP | IFF_NO_PI."""
+def open_tap(name, flags=0):
+    """Opens /dev/net/tun and creates (or attaches to) tap NAME, IFF_TAP | IFF_NO_PI | flags."""
     fd = os.open("/dev/net/tun", os.O_RDWR)
     try:
-        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", name.encode(), IFF_TAP | IFF_NO_PI))
+        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", name.encode(), IFF_TAP | IFF_NO_PI | flags))
     except OSError:
         os.close(fd)
         raise

@@ -354,18 +354,18 @@ class Test:
         sh("ip", "link", "set", host, "up")
         return host, peer
 
-    def persistent_tap(self, suffix):
+    def persistent_tap(self, suffix, multi_queue=False):
         name = self.name(suffix)
         _cleanup.push(sh, "ip", "link", "del", name, check=False)
-        sh("ip", "tuntap", "add", name, "mode", "tap")
+        sh("ip", "tuntap", "add", name, "mode", "tap", *(["multi_queue"] if multi_queue else []))
         sh("sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1")
         return name
 
-    def hold_tap(self, suffix):
+    def hold_tap(self, suffix, multi_queue=False):
         """Creates a tap held open by this test process; returns (name, fd)."""
-        from tsframes import open_tap
+        from tsframes import IFF_MULTI_QUEUE, open_tap
         name = self.name(suffix)
-        fd = open_tap(name)
+        fd = open_tap(name, IFF_MULTI_QUEUE if multi_queue else 0)
         self.held_fds.add(fd)
         _cleanup.push(self.release_tap, fd)
         sh("sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1")

@@ -72,7 +72,9 @@ TEST(TxRoute, NoTwoWorkersShareATxQueue) {
       TxRoute r = tx_route(p, w);
       ASSERT_LT(r.queue, txq);
       senders[r.queue].insert(r.sender);
-      if (w < txq) EXPECT_EQ(r.sender, w) << "a worker with a queue of its own sends directly";
+      if (w < txq) {
+        EXPECT_EQ(r.sender, w) << "a worker with a queue of its own sends directly";
+      }
     }
     for (const auto& [q, s] : senders) EXPECT_EQ(s.size(), 1u) << "queue " << q << " with " << txq << " queues";
   }

@@ -1,4 +1,4 @@
-// The fast-I/O port options: offload=, mtu=, io= on raw-fd taps, mtu= on DPDK ports, --tap-io.
+// The fast-I/O port options: offload=, mtu=, io=, queues= on raw-fd taps, mtu= on DPDK ports, --tap-io.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -32,6 +32,16 @@ TEST(PortOptions, TapDefaults) {
   EXPECT_TRUE(s.offload);
   EXPECT_EQ(s.mtu, 0u);
   EXPECT_EQ(s.io, TapIo::automatic);
+  EXPECT_EQ(s.queues, 1u);
+}
+
+TEST(PortOptions, TapQueues) {
+  EXPECT_EQ(parse_port_spec("tap:vm1,queues=4").queues, 4u);
+  EXPECT_EQ(parse_port_spec("tapfd:5,queues=2,name=g").queues, 2u);
+  EXPECT_NE(error_of("tap:vm1,queues=0").find("queues='0' must be a number from 1 to 16"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,queues=17").find("from 1 to 16"), std::string::npos);
+  EXPECT_NE(error_of("tapfd:5,queues=two").find("queues='two'"), std::string::npos);
+  EXPECT_NE(error_of("tap:vm1,queues=2,queues=2").find("given twice"), std::string::npos);
 }
 
 TEST(PortOptions, TapOptions) {
