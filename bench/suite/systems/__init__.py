@@ -7,4 +7,5 @@ from .tapswitch import Tapswitch
 
 def all_systems():
     """Every system, in table order. Linux bridge first: every figure is a ratio to it."""
-    return [LinuxBridge(), Tapswitch("tap"), Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd()]
+    return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", workers=2), Tapswitch("tap", poll="busy"),
+            Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd()]

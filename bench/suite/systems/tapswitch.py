@@ -26,13 +26,25 @@ class Tapswitch(System):
     max_ports = 0
     fdb_scaling = True
 
-    def __init__(self, kind):
+    def __init__(self, kind, workers=1, poll=None):
+        """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
+        poll: --poll busy or adaptive (None: tapswitch's default, adaptive)."""
         self.kind = kind
+        self.workers = workers
+        self.poll = poll
         self.key = f"tapswitch-{kind.replace('_', '')}"
         self.label = KIND_LABEL[kind]
         self.tag = "tr" if kind == "tap" else "tn"
+        if workers > 1:
+            self.key += f"-w{workers}"
+            self.label += f", {workers} workers"
+            self.tag = "tw"
+        if poll:
+            self.key += f"-{poll}"
+            self.label += f", --poll {poll}"
+            self.tag = "tb" if poll == "busy" else "ta"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
-        self.fdb_scaling = kind == "tap"
+        self.fdb_scaling = kind == "tap" and workers == 1 and not poll
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
@@ -47,14 +59,23 @@ class Tapswitch(System):
         return ",".join(cores)
 
     def describe(self, s):
-        return (f"{self.kind} ports; EAL --lcores={self.lcores(s, 1)}: worker on CPU {s.switch_cpu}, "
-                f"control thread on CPU {s.gen_cpu}")
+        if self.workers > 1:
+            cpus = ", ".join(str((s.switch_cpu + w) % (os.cpu_count() or 1)) for w in range(self.workers))
+            where = (f"{self.workers} workers on CPUs {cpus} (sharing the generators' CPU), {self.workers} "
+                     f"queues per port")
+        else:
+            where = f"worker on CPU {s.switch_cpu}"
+        poll = f", --poll {self.poll}" if self.poll else ""
+        return (f"{self.kind} ports; EAL --lcores={self.lcores(s, self.workers)}: {where}, "
+                f"control thread on CPU {s.gen_cpu}{poll}")
 
     def spec(self, index, ifname):
-        return f"tap:{ifname}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}"
+        q = f",queues={self.workers}" if self.workers > 1 else ""
+        return f"tap:{ifname}{q}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}{q}"
 
     @contextlib.contextmanager
-    def start(self, s, log_prefix, nports=2, fdb_size=0, workers=1):
+    def start(self, s, log_prefix, nports=2, fdb_size=0, workers=None):
+        workers = workers or self.workers
         names = netns.Names(self.tag)
         if_a, if_b = names.ifname("a"), names.ifname("b")
         idle = [names.ifname(f"i{k}") for k in range(nports - 2)]
@@ -66,6 +87,8 @@ class Tapswitch(System):
         cmd = [s.tapswitch, "--ctl", sock, "--log-level", "info", "--eal", eal, "--fdb-size", table]
         if workers > 1:
             cmd += ["--workers", workers]
+        if self.poll:
+            cmd += ["--poll", self.poll]
         for i, ifname in enumerate([if_a, if_b] + idle):
             cmd += ["--port", self.spec(i, ifname)]
         ctl = [s.ctl_binary(), "--ctl", sock, "-j"]
