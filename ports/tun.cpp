@@ -182,6 +182,10 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
   }
   // The header size and offloads belong to the device, so the other queues share them.
   for (uint16_t q = 1; q < queues; ++q) h.more_fds.push_back(attach_queue(spec, ifname, flags, -1));
+  // Queues of our own port of that name, just removed, may linger for a few milliseconds (see
+  // EBUSY above).
+  for (int tries = 0; existed && h.multi_queue && sysfs_queue_count(ifname) > queues && tries < 50; ++tries)
+    ::usleep(10'000);
   if (existed && h.multi_queue && sysfs_queue_count(ifname) > queues)
     fail("port '{}': multi-queue tap '{}' has queues held by another process ({} in all, {} of them ours)", spec,
          ifname, sysfs_queue_count(ifname), queues);
