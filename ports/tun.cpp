@@ -173,6 +173,11 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
     fail("port '{}': cannot {} tap '{}': {}", spec, existed ? "attach to" : "create", ifname,
          std::strerror(e));
   }
+  // Only a persistent tap outlives its fds. An existing one that is not persistent was a
+  // removed port's of our own, gone by the time TUNSETIFF made this one.
+  ifreq now{};
+  if (existed && ::ioctl(h.fd.get(), TUNGETIFF, &now) == 0 && !(now.ifr_flags & IFF_PERSIST))
+    h.origin = TapOrigin::created;
   if (offload) {
     int len = kVnetHdrLen;
     if (::ioctl(h.fd.get(), TUNSETVNETHDRSZ, &len) != 0)

@@ -106,6 +106,9 @@ def created(t):
         for cmd in (("port", "add", f"tap:{z},queues=2"), ("port", "del", z)):
             r = sw.ctl_run(*cmd)
             check(r.returncode == 0, f"cycle {i}: {' '.join(cmd)}: {r.stderr.strip()}")
+            if cmd[1] == "add":  # not "attached": it goes when the switch lets go of it
+                origin = sw.ports()[z]["details"]["origin"]
+                check(origin == "created", f"cycle {i}: {z} is {origin}, not created")
     tslib.wait_for(lambda: not tslib.link_exists(z), f"removed port {z} to disappear")
     say(f"{CHURN} back-to-back add/del cycles of multi-queue tap {z}")
     sw.stop()
