@@ -38,7 +38,9 @@ MacTable::MacTable(uint32_t capacity) {
   do mul2_ = random_odd();
   while (mul2_ == mul1_);
 
-  // One spare bucket past the end, always empty: what a lookup without a candidate way reads.
+  overflow_ = std::make_unique<uint16_t[]>(buckets_);
+  // One spare bucket past the end, always empty: what a lookup without a candidate way
+  // prefetches.
   bytes_ = (static_cast<size_t>(buckets_) + 1) * sizeof(Bucket);
   void* mem = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) fail("cannot allocate {} bytes for the FDB: {}", bytes_, std::strerror(errno));
@@ -53,7 +55,6 @@ MacTable::MacTable(uint32_t capacity) {
   }
   if (tag_bytes_ >= (2u << 20)) ::madvise(mem, tag_bytes_, MADV_HUGEPAGE);
   tags_ = static_cast<uint32_t*>(mem);  // zero-filled: no fingerprint, no overflow
-  overflow_ = std::make_unique<uint16_t[]>(buckets_);
 }
 
 MacTable::~MacTable() {
@@ -63,10 +64,9 @@ MacTable::~MacTable() {
 
 namespace {
 
-// The ways of a tag whose fingerprint is fp: bit 7 of each such byte. Exact (no false
-// positives between bytes): with bit 7 masked off, a byte x of (tag ^ fp) is 0..127, and
-// x + 127 sets bit 7 without a carry out exactly when x != 0.
-// fpx is the fingerprint in every byte.
+// The ways of a tag that hold a fingerprint (fpx: the fingerprint in every byte): bit 7 of
+// each such byte. Exact (no false positives between bytes): with bit 7 masked off, a byte x of
+// (tag ^ fpx) is 0..127, and x + 127 sets bit 7 without a carry out exactly when x != 0.
 inline uint32_t tag_match(uint32_t tag, uint32_t fpx) noexcept {
   const uint32_t x = (tag & 0x7f7f7f7fu) ^ fpx;
   return ~(x + 0x7f7f7f7fu) & 0x80808080u;
