@@ -2,8 +2,10 @@
 //
 // Design
 //  - Storage is a MacTable (fdb/mac_table.h): a two-choice cuckoo hash of 16-byte {key, entry}
-//    pairs, one cache line per bucket, at most half full. It beat DPDK's rte_hash in the same
-//    benchmark (bench/FDB-RESULTS.md), so it replaced it.
+//    pairs, one cache line per bucket, at most half full, with a summary of 4 bytes per bucket
+//    (7-bit fingerprints and an overflow flag) that lookups read first, so that a miss rarely
+//    touches the table itself. It beat DPDK's rte_hash in the same benchmark
+//    (bench/FDB-RESULTS.md), so it replaced it.
 //  - Workers look up keys in bulk and never take a lock or write shared memory on a hit.
 //  - Workers never insert. When a source MAC is new, has moved, or its last_seen is over a
 //    second old, the worker queues a learn request on its own single-producer ring and, once
@@ -35,7 +37,7 @@
 //    check. Flushes remove dynamic entries unless asked for all; requests queued before a
 //    flush are applied first.
 //  - Capacity default (--fdb-size 65536): ample for the VMs and containers of one host, and
-//    the half-loaded table (2 MB) stays in the last-level cache.
+//    the half-loaded table (2 MB, and 128 KB of summary) stays in the last-level cache.
 //
 // Reclamation
 //  An erased slot may be reused at once: a reader reads a whole {key, entry} pair in one
@@ -58,7 +60,10 @@
 //  - stats() may be called by the writer at any time; counters are never torn.
 //  - A reader may see an entry one writer step late; it never sees a torn entry, and any hit
 //    names a port the MAC was learned on. It misses an entry that stayed in the table only if
-//    cuckoo moves raced each of its 9 attempts (the frame then floods).
+//    cuckoo moves raced each of its 9 attempts (the frame then floods). The table's summary
+//    is written by the writer alone and never hides an entry that stays put: a stale
+//    fingerprint costs a reader one cache line for nothing, a missing one only concerns an
+//    entry being added, moved (covered by the retries) or removed (see fdb/mac_table.h).
 #pragma once
 
 #include <atomic>
@@ -171,6 +176,7 @@ class Fdb {
   uint32_t capacity() const noexcept { return config_.capacity; }
   uint32_t port_entries(uint16_t port) const noexcept;  // dynamic entries on a port
   void for_each(const std::function<void(const FdbRecord&)>& fn) const;
+  const MacTable& table() const noexcept { return table_; }  // the writer's, for tests
   FdbStats stats() const;
 
  private:

@@ -16,7 +16,7 @@ namespace tapswitch {
 
 namespace {
 
-// A reader re-probes its misses at most this many times when a cuckoo move raced with it.
+// A reader re-probes its misses at most this many more times when a cuckoo move raced with it.
 constexpr unsigned kRetries = 8;
 
 uint64_t random_odd() {
@@ -38,75 +38,154 @@ MacTable::MacTable(uint32_t capacity) {
   do mul2_ = random_odd();
   while (mul2_ == mul1_);
 
-  bytes_ = static_cast<size_t>(buckets_) * sizeof(Bucket);
+  overflow_ = std::make_unique<uint16_t[]>(buckets_);
+  // One spare bucket past the end, always empty: what a lookup without a candidate way
+  // prefetches.
+  bytes_ = (static_cast<size_t>(buckets_) + 1) * sizeof(Bucket);
   void* mem = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) fail("cannot allocate {} bytes for the FDB: {}", bytes_, std::strerror(errno));
   // Large tables are read at random: transparent huge pages spare most TLB misses.
   if (bytes_ >= (2u << 20)) ::madvise(mem, bytes_, MADV_HUGEPAGE);
-  table_ = static_cast<Bucket*>(mem);  // zero-filled: every slot empty, no overflow
-  overflow_ = std::make_unique<uint16_t[]>(buckets_);
+  table_ = static_cast<Bucket*>(mem);  // zero-filled: every slot empty
+  tag_bytes_ = (static_cast<size_t>(buckets_) * sizeof(uint32_t) + 4095) & ~size_t{4095};
+  mem = ::mmap(nullptr, tag_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    ::munmap(table_, bytes_);
+    fail("cannot allocate {} bytes for the FDB: {}", tag_bytes_, std::strerror(errno));
+  }
+  if (tag_bytes_ >= (2u << 20)) ::madvise(mem, tag_bytes_, MADV_HUGEPAGE);
+  tags_ = static_cast<uint32_t*>(mem);  // zero-filled: no fingerprint, no overflow
 }
 
-MacTable::~MacTable() { ::munmap(table_, bytes_); }
+MacTable::~MacTable() {
+  ::munmap(tags_, tag_bytes_);
+  ::munmap(table_, bytes_);
+}
 
 namespace {
 
-// Probes one bucket for `word` (key | kUsed) without a branch: four atomic pair loads, two
-// compares of two keys each. Returns true and sets `value` on a hit (leaves it on a miss);
-// `overflow` tells whether way 0 carries the overflow flag.
-inline bool probe(const Pair* slot, uint64_t word, uint64_t& value, bool& overflow) noexcept {
-  const __m128i p0 = load_pair_vec(&slot[0]), p1 = load_pair_vec(&slot[1]);
-  const __m128i p2 = load_pair_vec(&slot[2]), p3 = load_pair_vec(&slot[3]);
-  const __m128i want = _mm_set1_epi64x(static_cast<long long>(word));
-  const __m128i no_flag = _mm_set_epi64x(-1, static_cast<long long>(~MacTable::kOverflow));
-  const __m128i k01 = _mm_and_si128(_mm_unpacklo_epi64(p0, p1), no_flag);
-  const __m128i k23 = _mm_unpacklo_epi64(p2, p3);
-  overflow = _mm_cvtsi128_si64(p0) < 0;  // bit 63
-  const int m = _mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(k01, want))) |
-                _mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(k23, want))) << 2;
-  alignas(16) uint64_t v[5];
-  _mm_store_si128(reinterpret_cast<__m128i*>(&v[0]), _mm_unpackhi_epi64(p0, p1));
-  _mm_store_si128(reinterpret_cast<__m128i*>(&v[2]), _mm_unpackhi_epi64(p2, p3));
-  v[4] = value;
-  value = v[std::countr_zero(static_cast<unsigned>(m) | 16u)];
-  return m != 0;
+// The ways of a tag that hold a fingerprint (fpx: the fingerprint in every byte): bit 7 of
+// each such byte. Exact (no false positives between bytes): with bit 7 masked off, a byte x of
+// (tag ^ fpx) is 0..127, and x + 127 sets bit 7 without a carry out exactly when x != 0.
+inline uint32_t tag_match(uint32_t tag, uint32_t fpx) noexcept {
+  const uint32_t x = (tag & 0x7f7f7f7fu) ^ fpx;
+  return ~(x + 0x7f7f7f7fu) & 0x80808080u;
+}
+
+// Probes the ways of a bucket named by `ways` (a tag_match mask) for `word` (key | kUsed):
+// one atomic pair load each. Returns true and sets `value` on a hit.
+inline bool probe(const Pair* slot, uint32_t ways, uint64_t word, uint64_t& value) noexcept {
+  for (; ways; ways &= ways - 1) {
+    const __m128i p = load_pair_vec(&slot[std::countr_zero(ways) >> 3]);
+    if (static_cast<uint64_t>(_mm_cvtsi128_si64(p)) == word) {
+      value = static_cast<uint64_t>(_mm_extract_epi64(p, 1));
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
 uint64_t MacTable::lookup_bulk(const uint64_t* keys, unsigned n, uint64_t* values, uint64_t miss) const noexcept {
-  uint32_t b1[kMaxBulk], b2[kMaxBulk];
+  uint32_t b1[kMaxBulk], fpx[kMaxBulk], ways[kMaxBulk], over[kMaxBulk];
+  // Stage 0: hash; prefetch the first tags.
   for (unsigned i = 0; i < n; ++i) {
-    values[i] = miss;
-    b1[i] = first(keys[i]);
-    rte_prefetch0(&table_[b1[i]]);
+    const uint64_t h = keys[i] * mul1_;
+    b1[i] = static_cast<uint32_t>(h >> shift_);
+    fpx[i] = fp_of(h) * 0x01010101u;
+    rte_prefetch0(&tags_[b1[i]]);
   }
+  const uint64_t before = moves_.load(std::memory_order_acquire);
+  // (Locals: the tag loads are acquire loads, after which the compiler would reload members.)
+  const Bucket* const table = table_;
+  const uint32_t spare = buckets_;
+  uint32_t* const tags = tags_;
+  // Stage 1: read the first tags; prefetch the buckets that hold a candidate way. A key
+  // without one prefetches the spare bucket instead, so that the loop has no branch (in a
+  // mixed burst, having a candidate is a coin toss).
+  uint64_t look = 0, rare = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const uint32_t t = std::atomic_ref<uint32_t>(tags[b1[i]]).load(std::memory_order_acquire);
+    const uint32_t w = tag_match(t, fpx[i]);
+    ways[i] = w;
+    over[i] = t & kTagOverflow;
+    rte_prefetch0(&table[w ? b1[i] : spare]);
+    look |= static_cast<uint64_t>(w != 0) << i;
+    rare |= static_cast<uint64_t>(((t & kTagOverflow) | (w & (w - 1))) != 0) << i;
+  }
+  // Stage 2: probe the first candidate way of the keys that have one, without a branch but
+  // the loop's.
+  uint64_t hits = 0;
+  for (unsigned i = 0; i < n; ++i) values[i] = miss;
+  for (uint64_t m = look; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    const __m128i v = load_pair_vec(&table[b1[i]].slot[std::countr_zero(ways[i] | 1u << 31) >> 3]);
+    const bool hit = static_cast<uint64_t>(_mm_cvtsi128_si64(v)) == (keys[i] | kUsed);
+    values[i] = hit ? static_cast<uint64_t>(_mm_extract_epi64(v, 1)) : miss;
+    hits |= static_cast<uint64_t>(hit) << i;
+  }
+  // The rare misses that may still be hits: a second candidate way in the first bucket (at
+  // half load, 1.4% of keys share their fingerprint with another key of their bucket), or a
+  // first bucket that overflowed (5.6% of buckets; 4% of keys live in their second bucket).
+  if (rare & ~hits) {
+    uint64_t in_second = 0;
+    for (uint64_t m = rare & ~hits; m; m &= m - 1) {
+      const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+      const bool hit = probe(table[b1[i]].slot, ways[i] & (ways[i] - 1), keys[i] | kUsed, values[i]);
+      hits |= static_cast<uint64_t>(hit) << i;
+      in_second |= static_cast<uint64_t>(!hit && over[i]) << i;
+    }
+    if (in_second) hits |= lookup_second(keys, fpx, in_second, values);
+  }
+  // Every tag and pair load above happens before the second read of the move counter.
+  std::atomic_thread_fence(std::memory_order_acquire);
   const uint64_t all = n >= 64 ? ~0ull : (1ull << n) - 1;
-  uint64_t hits = 0, todo = all;
-  for (unsigned attempt = 0;; ++attempt) {
+  if (hits != all && moves_.load(std::memory_order_relaxed) != before) hits |= lookup_again(keys, all & ~hits, values);
+  return hits;
+}
+
+uint64_t MacTable::lookup_second(const uint64_t* keys, const uint32_t* fpx, uint64_t todo, uint64_t* values) const noexcept {
+  uint32_t b2[kMaxBulk], ways[kMaxBulk];
+  for (uint64_t m = todo; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    b2[i] = second(keys[i], first(keys[i]));
+    rte_prefetch0(&tags_[b2[i]]);
+  }
+  uint64_t look = 0, hits = 0;
+  for (uint64_t m = todo; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    ways[i] = tag_match(load_tag(b2[i]), fpx[i]);
+    if (ways[i]) rte_prefetch0(&table_[b2[i]]);
+    look |= static_cast<uint64_t>(ways[i] != 0) << i;
+  }
+  for (uint64_t m = look; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    hits |= static_cast<uint64_t>(probe(table_[b2[i]].slot, ways[i], keys[i] | kUsed, values[i])) << i;
+  }
+  return hits;
+}
+
+// The misses of a lookup that raced a cuckoo move, again, key by key (rare).
+uint64_t MacTable::lookup_again(const uint64_t* keys, uint64_t todo, uint64_t* values) const noexcept {
+  uint64_t hits = 0;
+  for (unsigned attempt = 0; attempt < kRetries && todo; ++attempt) {
     const uint64_t before = moves_.load(std::memory_order_acquire);
-    uint64_t again = 0;  // missed in a first bucket that overflowed
     for (uint64_t m = todo; m; m &= m - 1) {
       const unsigned i = static_cast<unsigned>(std::countr_zero(m));
-      bool overflow;
-      const bool hit = probe(table_[b1[i]].slot, keys[i] | kUsed, values[i], overflow);
+      const uint64_t h = keys[i] * mul1_;
+      const uint32_t b1 = static_cast<uint32_t>(h >> shift_), fpx = fp_of(h) * 0x01010101u;
+      const uint32_t t = load_tag(b1);
+      bool hit = probe(table_[b1].slot, tag_match(t, fpx), keys[i] | kUsed, values[i]);
+      if (!hit && (t & kTagOverflow)) {
+        const uint32_t b2 = second(keys[i], b1);
+        hit = probe(table_[b2].slot, tag_match(load_tag(b2), fpx), keys[i] | kUsed, values[i]);
+      }
       hits |= static_cast<uint64_t>(hit) << i;
-      again |= static_cast<uint64_t>(!hit & overflow) << i;
     }
-    for (uint64_t m = again; m; m &= m - 1) {
-      const unsigned i = static_cast<unsigned>(std::countr_zero(m));
-      b2[i] = second(keys[i], b1[i]);
-      rte_prefetch0(&table_[b2[i]]);
-    }
-    for (uint64_t m = again; m; m &= m - 1) {
-      const unsigned i = static_cast<unsigned>(std::countr_zero(m));
-      bool overflow;
-      hits |= static_cast<uint64_t>(probe(table_[b2[i]].slot, keys[i] | kUsed, values[i], overflow)) << i;
-    }
-    todo = all & ~hits;
-    // Every pair load above happens before the second read of the move counter.
+    todo &= ~hits;
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (!todo || moves_.load(std::memory_order_relaxed) == before || attempt == kRetries) break;
+    if (moves_.load(std::memory_order_relaxed) == before) break;
   }
   return hits;
 }
@@ -122,7 +201,7 @@ uint32_t MacTable::find(uint64_t key) const noexcept {
   const uint64_t word = key | kUsed;
   for (uint32_t b : {b1, second(key, b1)})
     for (unsigned w = 0; w < kWays; ++w)
-      if ((load_pair(&table_[b].slot[w]).key & ~kOverflow) == word) return b * kWays + w;
+      if (load_pair(&table_[b].slot[w]).key == word) return b * kWays + w;
   return kNone;
 }
 
@@ -130,25 +209,24 @@ void MacTable::set_overflow(uint32_t b, int delta) noexcept {
   const bool was = overflow_[b] != 0;
   overflow_[b] = static_cast<uint16_t>(overflow_[b] + delta);
   const bool is = overflow_[b] != 0;
-  if (was == is) return;
-  Pair* p = &table_[b].slot[0];
-  const Pair cur = load_pair(p);
-  store_pair(p, is ? cur.key | kOverflow : cur.key & ~kOverflow, cur.value);
+  if (was != is) store_tag(b, is ? load_tag(b) | kTagOverflow : load_tag(b) & ~kTagOverflow);
 }
 
 void MacTable::place(uint32_t b, unsigned w, uint64_t key, uint64_t value) noexcept {
-  const uint32_t home = first(key);
-  // The flag goes up before the key can be found only in its second bucket.
+  const uint64_t h = key * mul1_;
+  const uint32_t home = static_cast<uint32_t>(h >> shift_);
+  // The flag goes up before the key can be found only in its second bucket ...
   if (b != home) set_overflow(home, +1);
-  const uint64_t flag = w == 0 && overflow_[b] ? kOverflow : 0;
-  store_pair(&table_[b].slot[w], key | kUsed | flag, value);
+  store_pair(&table_[b].slot[w], key | kUsed, value);
+  // ... and the fingerprint after the pair: a reader that sees it sees the pair (release).
+  store_tag(b, (load_tag(b) & ~(0x7fu << (8 * w))) | fp_of(h) << (8 * w));
 }
 
 void MacTable::vacate(uint32_t b, unsigned w) noexcept {
   const uint64_t key = key_in(b, w);
-  const uint64_t flag = w == 0 && overflow_[b] ? kOverflow : 0;
-  store_pair(&table_[b].slot[w], flag, 0);
-  // ... and comes down only after it has left.
+  store_tag(b, load_tag(b) & ~(0x7fu << (8 * w)));
+  store_pair(&table_[b].slot[w], 0, 0);
+  // ... and comes down only after the key has left.
   const uint32_t home = first(key);
   if (b != home) set_overflow(home, -1);
 }

@@ -8,7 +8,8 @@
 //   - a hit on a dynamic MAC names one of its two ports, flagged dynamic, with a last_seen
 //     no later than the writer's clock: anything else is a torn or misdirected entry;
 //   - a static MAC always hits, on its port, flagged static: never lost, never moved.
-// At the end the writer's bookkeeping must match the table. Nothing here is timed.
+// At the end the writer's bookkeeping, and the table's summary of fingerprints and overflow
+// flags, must match the table. Nothing here is timed.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -23,6 +24,7 @@
 
 #include "fdb/fdb.h"
 #include "tests/unit/eal_env.h"
+#include "tests/unit/mac_table_check.h"
 
 namespace tapswitch {
 namespace {
@@ -195,6 +197,7 @@ TEST(FdbStress, ReadersNeverSeeTornMovedOrLostEntries) {
   EXPECT_EQ(statics, kStatic);
   EXPECT_EQ(s.static_entries, kStatic);
   for (uint16_t p = 0; p < kPorts; ++p) EXPECT_EQ(fdb.port_entries(p), per_port[p]) << "port " << p;
+  EXPECT_EQ(test::tag_mismatch(fdb.table()), "") << "the lookup summary must mirror the table";
   for (unsigned st = 0; st < kStatic; ++st) {
     FdbEntry e;
     const FdbKey k = static_key(st);

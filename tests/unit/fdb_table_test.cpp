@@ -36,7 +36,7 @@ TEST(MacTable, IsAtLeastTwiceTheCapacityInPowerOfTwoBuckets) {
   MacTable t(1000);
   EXPECT_GE(t.slot_count(), 2000u);
   EXPECT_TRUE(std::has_single_bit(t.slot_count() / MacTable::kWays));
-  EXPECT_EQ(t.bytes(), t.slot_count() * sizeof(Pair));
+  EXPECT_GT(t.bytes(), t.slot_count() * sizeof(Pair));  // plus the summary (fdb_summary_test)
 }
 
 TEST(MacTable, InsertFindSetErase) {
