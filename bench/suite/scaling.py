@@ -13,7 +13,7 @@ FILL_PASSES = 6
 def ports(systems, s, results, log, run):
     for n in s.ports_steps:
         for sysm in systems:
-            if sysm.max_ports and n > sysm.max_ports:
+            if not sysm.ports_scaling or (sysm.max_ports and n > sysm.max_ports):
                 continue
             step(results, sysm, "ports", n, run, lambda: measure(sysm, s, log(sysm, f"ports{n}"), nports=n))
 

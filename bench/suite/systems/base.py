@@ -7,6 +7,7 @@ class System:
     label = ""         # name in tables and plots
     tag = ""           # two letters in namespace and interface names
     max_ports = 2      # ports it can join (0: no limit)
+    ports_scaling = True  # takes part in the ports study
     fdb_scaling = False
 
     def unavailable(self, settings):

@@ -15,9 +15,11 @@ def has_option(binary, option):
     return re.search(rf"(^|\s|\[ ){re.escape(option)}\b", r.stdout) is not None
 
 
-def memory_mb(kind, nports, fdb_size):
-    mbufs = 8192 + nports * (1088 if kind == "net_tap" else 96)
-    mb = 256 + mbufs * 2.5 / 1024 + fdb_size * 128 / 2**20
+def memory_mb(kind, nports, fdb_size, queues=1):
+    mbufs = 8192 + nports * queues * (1088 if kind == "net_tap" else 96)
+    # A raw-fd tap queue also keeps 64 (16 in-flight reads + 48) 64 KB buffers for GSO frames.
+    big = nports * queues * 64 * 66 / 1024 if kind == "tap" else 0
+    mb = 256 + mbufs * 2.5 / 1024 + big + fdb_size * 128 / 2**20
     return int((mb + 63) // 64 * 64)
 
 
@@ -45,6 +47,7 @@ class Tapswitch(System):
             self.tag = "tb" if poll == "busy" else "ta"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
         self.fdb_scaling = kind == "tap" and workers == 1 and not poll
+        self.ports_scaling = workers == 1 and not poll  # the variants are for the core table only
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
@@ -81,7 +84,7 @@ class Tapswitch(System):
         idle = [names.ifname(f"i{k}") for k in range(nports - 2)]
         sock = f"/tmp/{names.base}.sock"
         table = max(65536, fdb_size + fdb_size // 4)
-        mem = memory_mb(self.kind, nports, table)
+        mem = memory_mb(self.kind, nports, table, queues=self.workers)
         eal = (f"--no-huge --no-pci --no-shconf -m {mem} --lcores={self.lcores(s, workers)} "
                "--log-level=lib.eal:notice")
         cmd = [s.tapswitch, "--ctl", sock, "--log-level", "info", "--eal", eal, "--fdb-size", table]
