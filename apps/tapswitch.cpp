@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     ein.worker_cpus = cfg.dp.cpus;
     ein.allowed_cpus = allowed_cpus();
     ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
-    ein.memory_mb = cfg.memory_mb;
+    ein.memory_mb = Switch::memory_mb(cfg);
     const std::vector<std::string> eal_args = build_eal_args(ein);
     // Our own per-instance prefix unless the user named one in --eal.
     const bool private_dir =

@@ -9,12 +9,12 @@
 
 namespace tapswitch {
 
-PktPool::PktPool(const std::string& name, unsigned n, uint16_t data_room) {
+PktPool::PktPool(const std::string& name, unsigned n, uint16_t data_room, unsigned cache) {
   // A per-lcore cache keeps the common alloc/free path off the shared ring.
-  unsigned cache = std::min(256u, n / 8);
+  if (cache == kAutoCache) cache = std::min(256u, n / 8);
   mp_ = rte_pktmbuf_pool_create(name.c_str(), n, cache, 0, data_room, rte_socket_id());
   if (!mp_)
-    fail("cannot create mbuf pool '{}' of {} mbufs x {} bytes: {} (raise -m in --eal?)", name, n,
+    fail("cannot create mbuf pool '{}' of {} mbufs x {} bytes: {} (raise --memory, or -m in --eal)", name, n,
          data_room, rte_strerror(rte_errno));
 }
 

@@ -15,7 +15,10 @@ namespace tapswitch {
 class PktPool {
  public:
   // n: number of mbufs; data_room: bytes of buffer per mbuf, headroom included.
-  PktPool(const std::string& name, unsigned n, uint16_t data_room);
+  // cache: mbufs kept per lcore (kAutoCache: an eighth of the pool, at most 256). A pool with a
+  // cache also reserves one cache structure per possible lcore, about 1 MB in all.
+  static constexpr unsigned kAutoCache = ~0u;
+  PktPool(const std::string& name, unsigned n, uint16_t data_room, unsigned cache = kAutoCache);
   ~PktPool();
   PktPool(const PktPool&) = delete;
   PktPool& operator=(const PktPool&) = delete;

@@ -50,8 +50,10 @@ std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
 TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
     : Port(spec.name.empty() ? handle.ifname : spec.name, spec.kind),
       handle_(std::move(handle)),
+      // No per-lcore cache: 64 KB buffers change hands once per large frame, and a cache would
+      // reserve about 1 MB per port.
       big_pool_(std::make_unique<PktPool>(big_pool_name(), big_buffers(handle_.queues(), spec.io != TapIo::syscall),
-                                          UINT16_MAX)) {
+                                          UINT16_MAX, 0)) {
   for (uint16_t q = 0; q < handle_.queues(); ++q)
     q_.push_back(std::make_unique<Queue>(handle_.queue_fd(q), pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len));
   const TapOffloads& o = handle_.offloads;

@@ -37,7 +37,8 @@ po::options_description switch_options() {
     ("eal", po::value<std::string>(),
        "DPDK EAL arguments, replacing the defaults (--no-huge --no-pci --no-shconf -m MEMORY); "
        "tapswitch adds --lcores and --file-prefix unless given")
-    ("memory", po::value<unsigned>()->default_value(512), "DPDK memory in MB for the default EAL arguments")
+    ("memory", po::value<unsigned>()->default_value(0),
+       "DPDK memory in MB for the default EAL arguments (0: sized from the ports and the FDB, at least 512)")
     ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
     ("fdb-size", po::value<uint32_t>()->default_value(65536),
        "FDB capacity in entries, static ones included; when full, a new MAC evicts one from the port with the most")
@@ -80,7 +81,7 @@ SwitchConfig to_config(const po::variables_map& vm) {
   if (!ok) fail("--log-level: '{}' is not one of trace, debug, info, warn, error, critical, off", c.log_level);
   if (vm.count("eal")) c.eal = vm["eal"].as<std::string>();
   c.memory_mb = vm["memory"].as<unsigned>();
-  if (c.memory_mb < 64) fail("--memory: {} MB is too little for DPDK; give at least 64", c.memory_mb);
+  if (c.memory_mb && c.memory_mb < 64) fail("--memory: {} MB is too little for DPDK; give at least 64", c.memory_mb);
   c.mbufs = vm["mbufs"].as<unsigned>();
   if (c.mbufs != 0 && c.mbufs < 1024) fail("--mbufs: {} is too few; give at least 1024 (or 0 for automatic)", c.mbufs);
   c.fdb_size = vm["fdb-size"].as<uint32_t>();

@@ -23,7 +23,7 @@ struct SwitchConfig {
   std::string ctl_path = kDefaultCtlPath;
   std::string ctl_group;            // empty: socket mode 0600; else 0660 and owned by this group
   std::string log_level = "info";
-  unsigned memory_mb = 512;         // DPDK memory (-m) in the default EAL arguments
+  unsigned memory_mb = 0;           // DPDK memory (-m) in the default EAL arguments; 0: Switch::memory_mb
   unsigned mbufs = 0;               // mbuf pool size; 0 = sized from the ports
   uint32_t fdb_size = 65536;        // FDB capacity in entries
   uint32_t fdb_aging = 300;         // seconds; 0 = never

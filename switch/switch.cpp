@@ -33,6 +33,15 @@ unsigned Switch::pool_size(const SwitchConfig& config) {
   return n;
 }
 
+unsigned Switch::memory_mb(const SwitchConfig& config) {
+  if (config.memory_mb) return config.memory_mb;
+  // Measured here: a raw-fd tap queue's 64 KB buffers take about 4.3 MB; an mbuf about 2.5 KB.
+  double mb = 96 + pool_size(config) * 2.5 / 1024 + config.fdb_size * 40.0 / (1 << 20);
+  for (const auto& ps : config.ports)
+    if (ps.kind != PortKind::dpdk) mb += 4.5 * ps.queues;
+  return std::max(512u, static_cast<unsigned>(mb * 1.25));
+}
+
 Switch::Switch(const SwitchConfig& config) : config_(config) {
   if (config.ports.size() > kMaxPorts) fail("too many ports: {} (at most {})", config.ports.size(), kMaxPorts);
 

@@ -74,13 +74,17 @@ class Switch {
   PollMode poll_mode() const noexcept { return config_.dp.poll; }
   CaptureTable& captures() noexcept { return captures_; }
   CaptureManager& capture_manager() noexcept { return *capman_; }
+  // The mbuf pool's size for a configuration (--mbufs, or sized from the ports).
+  static unsigned pool_size(const SwitchConfig& config);
+  // DPDK memory in MB a configuration needs: the pool, the 64 KB buffers of each raw-fd tap
+  // queue and the FDB, with room for ports added later; at least 512 (--memory 0, the default).
+  static unsigned memory_mb(const SwitchConfig& config);
   // Returns once every running worker has passed a housekeeping point.
   void sync_workers();
   // The switch's own counters for one port, summed over the workers.
   SwitchPortTotals totals(uint16_t id) const;
 
  private:
-  static unsigned pool_size(const SwitchConfig& config);
   uint16_t free_id() const;
   void replan(bool strict_pins = false);
 

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "switch/config.h"
+#include "switch/switch.h"
 
 namespace tapswitch {
 namespace {
@@ -154,6 +155,29 @@ TEST(ConfigFile, BadPortInFile) {
 TEST(ConfigFile, DuplicatePortAcrossFileAndCommandLine) {
   TempFile f("port = tap:vm1\n");
   expect_error({"--config", f.path(), "--port", "tap:vm1"}, "already configured");
+}
+
+}  // namespace
+}  // namespace tapswitch
+
+namespace tapswitch {
+namespace {
+
+TEST(Memory, SizedFromThePortsUnlessGiven) {
+  std::vector<std::string> few = {"--port", "tap:a", "--port", "tap:b"};
+  EXPECT_EQ(Switch::memory_mb(parse(few).config), 512u) << "a small switch keeps the 512 MB floor";
+  std::vector<std::string> many;
+  for (int i = 0; i < 256; ++i) many.insert(many.end(), {"--port", "tap:t" + std::to_string(i)});
+  const unsigned big = Switch::memory_mb(parse(many).config);
+  EXPECT_GT(big, 256u * 4 + 100) << "each raw-fd tap queue needs about 4.3 MB of 64 KB buffers";
+  many.insert(many.end(), {"--port", "tap:mq,queues=4"});
+  EXPECT_GT(Switch::memory_mb(parse(many).config), big);
+  std::vector<std::string> table = many;
+  table.insert(table.end(), {"--fdb-size", "4000000"});
+  EXPECT_GT(Switch::memory_mb(parse(table).config), Switch::memory_mb(parse(many).config) + 100)
+      << "a 4M-entry FDB takes about 136 MB";
+  few.insert(few.end(), {"--memory", "300"});
+  EXPECT_EQ(Switch::memory_mb(parse(few).config), 300u);
 }
 
 }  // namespace

@@ -17,8 +17,9 @@ def has_option(binary, option):
 
 def memory_mb(kind, nports, fdb_size, queues=1):
     mbufs = 8192 + nports * queues * (1088 if kind == "net_tap" else 96)
-    # A raw-fd tap queue also keeps 64 (16 in-flight reads + 48) 64 KB buffers for GSO frames.
-    big = nports * queues * 64 * 66 / 1024 if kind == "tap" else 0
+    # A raw-fd tap queue also keeps 64 (16 in-flight reads + 48) 64 KB buffers for GSO frames:
+    # about 4.3 MB measured (tapswitch's own --memory default accounts for the same).
+    big = nports * queues * 4.5 if kind == "tap" else 0
     mb = 256 + mbufs * 2.5 / 1024 + big + fdb_size * 128 / 2**20
     return int((mb + 63) // 64 * 64)
 
