@@ -107,7 +107,8 @@ def markdown(s, meta, results, summary):
             f"{s.rate_seconds:g} s after {s.rate_warmup:g} s of warm-up, counted as rx_packets at pb minus "
             f"pb's rate with the generator off. Ping: {s.ping_count} at {s.ping_interval:g} s intervals. "
             f"Idle CPU: the forwarder process over {s.idle_seconds:g} s without traffic."]
-    plots = [p for p in ("tcp.png", "frames.png", "latency.png", "scaling_ports.png", "scaling_fdb.png")
+    plots = [p for p in ("tcp.png", "frames.png", "latency.png", "scaling_ports.png", "scaling_fdb.png",
+                               "scaling_workers.png")
              if os.path.exists(os.path.join(s.out_dir, p))]
     if plots:
         out += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]

@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,540 noenhanced font "sans,10"
 set datafile missing "?"
-set output "/work/wt-bench/bench/results/2026-11-22/latency.png"
+set output "/work/main/bench/results/2026-11-22/latency.png"
 set title "Ping round trip (µs)"
 set style data histogram
 set style histogram errorbars gap 2 lw 1
@@ -8,4 +8,4 @@ set style fill solid 0.7 border -1
 set yrange [0:*]
 set grid ytics
 set key top left
-plot "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 2:3:4:xtic(1) title "Linux bridge", "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 5:6:7 title "tapswitch (tap)", "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 8:9:10 title "tapswitch (net_tap)", "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 11:12:13 title "OVS userspace", "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 14:15:16 title "OVS userspace + TSO", "/work/wt-bench/bench/results/2026-11-22/plot-data/latency.dat" using 17:18:19 title "DPDK net_tap io-fwd"
+plot "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 2:3:4:xtic(1) title "Linux bridge", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 5:6:7 title "tapswitch (tap)", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 8:9:10 title "tapswitch (tap), 2 workers", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 11:12:13 title "tapswitch (tap), --poll busy", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 14:15:16 title "tapswitch (net_tap)", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 17:18:19 title "OVS userspace", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 20:21:22 title "OVS userspace + TSO", "/work/main/bench/results/2026-11-22/plot-data/latency.dat" using 23:24:25 title "DPDK net_tap io-fwd"

@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,540 noenhanced font "sans,10"
 set datafile missing "?"
-set output "/work/wt-bench/bench/results/2026-11-22/scaling_fdb.png"
+set output "/work/main/bench/results/2026-11-22/scaling_fdb.png"
 set title "60 B frames (kpps) vs learned MACs"
 set logscale x
 set offsets graph 0.05, graph 0.05, 0, 0
@@ -9,4 +9,4 @@ set yrange [0:*]
 set xlabel "learned MACs"
 set grid
 set key outside right
-plot "/work/wt-bench/bench/results/2026-11-22/plot-data/scaling_fdb.dat" using 1:2:3:4 with yerrorlines title "Linux bridge", "/work/wt-bench/bench/results/2026-11-22/plot-data/scaling_fdb.dat" using 1:5:6:7 with yerrorlines title "tapswitch (tap)"
+plot "/work/main/bench/results/2026-11-22/plot-data/scaling_fdb.dat" using 1:2:3:4 with yerrorlines title "Linux bridge", "/work/main/bench/results/2026-11-22/plot-data/scaling_fdb.dat" using 1:5:6:7 with yerrorlines title "tapswitch (tap)"
