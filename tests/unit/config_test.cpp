@@ -6,17 +6,13 @@
 
 #include "base/error.h"
 #include "switch/config.h"
+#include "tests/unit/args_util.h"
 #include "switch/switch.h"
 
 namespace tapswitch {
 namespace {
 
-ParsedArgs parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "tapswitch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  return parse_args(static_cast<int>(argv.size()), argv.data());
-}
+ParsedArgs parse(std::vector<std::string> args) { return test::parse_argv(std::move(args)); }
 
 // Expects parse() to fail with a message containing `needle`.
 void expect_error(std::vector<std::string> args, const std::string& needle) {

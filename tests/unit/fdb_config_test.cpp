@@ -9,18 +9,14 @@
 #include "fdb/fdb.h"
 #include "fdb/fdb_static.h"
 #include "switch/config.h"
+#include "tests/unit/args_util.h"
 #include "tests/unit/eal_env.h"
 #include "tests/unit/fdb_util.h"
 
 namespace tapswitch {
 namespace {
 
-ParsedArgs parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "tapswitch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  return parse_args(static_cast<int>(argv.size()), argv.data());
-}
+ParsedArgs parse(std::vector<std::string> args) { return test::parse_argv(std::move(args)); }
 
 std::string error_of(std::vector<std::string> args) {
   try {

@@ -18,18 +18,8 @@
 namespace tapswitch {
 namespace {
 
-constexpr uint64_t kKeyBits = (1ull << 60) - 1;
-
-std::vector<uint64_t> random_keys(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::set<uint64_t> seen;
-  std::vector<uint64_t> out;
-  while (out.size() < n) {
-    const uint64_t k = rng() & kKeyBits;
-    if (seen.insert(k).second) out.push_back(k);
-  }
-  return out;
-}
+using test::kKeyBits;
+using test::random_keys;
 
 // Looks up keys in one bulk call; value kMiss for a miss.
 constexpr uint64_t kMiss = ~0ull;

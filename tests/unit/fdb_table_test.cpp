@@ -8,22 +8,13 @@
 #include <vector>
 
 #include "fdb/mac_table.h"
+#include "tests/unit/mac_table_check.h"
 
 namespace tapswitch {
 namespace {
 
-constexpr uint64_t kKeyBits = (1ull << 60) - 1;
-
-std::vector<uint64_t> random_keys(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::set<uint64_t> seen;
-  std::vector<uint64_t> out;
-  while (out.size() < n) {
-    uint64_t k = rng() & kKeyBits;
-    if (seen.insert(k).second) out.push_back(k);
-  }
-  return out;
-}
+using test::kKeyBits;
+using test::random_keys;
 
 uint64_t lookup(const MacTable& t, uint64_t key, bool* hit = nullptr) {
   uint64_t v = 0;

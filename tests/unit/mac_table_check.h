@@ -1,12 +1,30 @@
 // Checks a MacTable's summary against its slots, for the FDB tests (writer side only).
 #pragma once
 
+#include <cstdint>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "fdb/mac_table.h"
 
 namespace tapswitch::test {
+
+// Keys as MacTable takes them (bits 60..63 clear).
+constexpr uint64_t kKeyBits = (1ull << 60) - 1;
+
+// n distinct random keys, the same for the same seed.
+inline std::vector<uint64_t> random_keys(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::set<uint64_t> seen;
+  std::vector<uint64_t> out;
+  while (out.size() < n) {
+    const uint64_t k = rng() & kKeyBits;
+    if (seen.insert(k).second) out.push_back(k);
+  }
+  return out;
+}
 
 // "" when every bucket's tag is exactly what its slots say: the fingerprint of each used way's
 // key in that way's byte, 0 for an empty way, and the overflow flag set exactly on the buckets

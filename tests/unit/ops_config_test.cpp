@@ -9,18 +9,14 @@
 #include "dpdk/eal_args.h"
 #include "switch/commands.h"
 #include "switch/config.h"
+#include "tests/unit/args_util.h"
 #include "switch/config_check.h"
 #include "switch/event_loop.h"
 
 namespace tapswitch {
 namespace {
 
-ParsedArgs parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "tapswitch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  return parse_args(static_cast<int>(argv.size()), argv.data());
-}
+ParsedArgs parse(std::vector<std::string> args) { return test::parse_argv(std::move(args)); }
 
 const std::vector<unsigned> kCpus = {0, 1};
 

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "ports/port_spec.h"
 #include "switch/config.h"
+#include "tests/unit/args_util.h"
 
 namespace tapswitch {
 namespace {
@@ -20,12 +21,7 @@ std::string error_of(const std::string& spec) {
   return "";
 }
 
-SwitchConfig config_of(std::vector<std::string> args) {
-  args.insert(args.begin(), "tapswitch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  return parse_args(static_cast<int>(argv.size()), argv.data()).config;
-}
+SwitchConfig config_of(std::vector<std::string> args) { return test::parse_argv(std::move(args)).config; }
 
 TEST(PortOptions, TapDefaults) {
   PortSpec s = parse_port_spec("tap:vm1");
