@@ -4,10 +4,7 @@
 
 #include <memory>
 
-#include "fdb/fdb.h"
-#include "switch/forwarder.h"
-#include "tests/unit/eal_env.h"
-#include "tests/unit/fake_port.h"
+#include "tests/unit/forwarder_rig.h"
 #include "tests/unit/frames.h"
 
 namespace tapswitch::test {
@@ -18,40 +15,18 @@ const Mac B = mac("02:00:00:00:00:0b");
 
 FdbKey key_of(const Mac& m, uint16_t vlan = 0) { return FdbKey::make(vlan, m.data()); }
 
-class FdbForwarderTest : public ::testing::Test {
+class FdbForwarderTest : public ForwarderRig {
  protected:
   void SetUp() override {
-    baseline_ = pool().in_use();
-    counters_ = std::make_unique<WorkerCounters>();
-    fwd_ = std::make_unique<Forwarder>(0, fdb_, *counters_);
-    std::vector<TxTarget> tx;
-    for (unsigned i = 0; i < 3; ++i) {
-      ports_.push_back(std::make_unique<FakePort>("p" + std::to_string(i)));
-      tx.push_back({static_cast<uint16_t>(i), ports_.back().get(), 0});
-    }
-    fwd_->set_ports(tx);
-  }
-  void TearDown() override {
-    ports_.clear();
-    fwd_.reset();
-    EXPECT_EQ(pool().in_use(), baseline_) << "mbufs leaked";
+    ForwarderRig::SetUp();
+    make_ports(3);
+    attach_ports();
   }
   // Switches the frames; returns the learn requests they produced (applied right after).
   unsigned rx(uint16_t in, std::vector<rte_mbuf*> frames) {
-    fwd_->process(in, frames.data(), static_cast<uint16_t>(frames.size()));
-    fwd_->flush();
+    switch_frames(in, std::move(frames));
     return fdb_.process_learning();
   }
-  size_t tx_count(unsigned port) const { return ports_[port]->tx.size(); }
-  void clear_tx() {
-    for (auto& p : ports_) p->clear_tx();
-  }
-
-  Fdb fdb_{FdbConfig{}};
-  std::unique_ptr<WorkerCounters> counters_;
-  std::unique_ptr<Forwarder> fwd_;
-  std::vector<std::unique_ptr<FakePort>> ports_;
-  unsigned baseline_ = 0;
 };
 
 TEST_F(FdbForwarderTest, AStaticEntryIsNotRelearnedAndASpoofIsCounted) {

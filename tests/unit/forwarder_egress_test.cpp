@@ -3,10 +3,7 @@
 
 #include <memory>
 
-#include "fdb/fdb.h"
-#include "switch/forwarder.h"
-#include "tests/unit/eal_env.h"
-#include "tests/unit/fake_port.h"
+#include "tests/unit/forwarder_rig.h"
 #include "tests/unit/frames.h"
 #include "tests/unit/packets.h"
 
@@ -31,39 +28,17 @@ rte_mbuf* offloaded(PacketSpec s, uint16_t mss) {
   return m;
 }
 
-class ForwarderEgressTest : public ::testing::Test {
+class ForwarderEgressTest : public ForwarderRig {
  protected:
   void SetUp() override {
-    baseline_ = pool().in_use();
-    counters_ = std::make_unique<WorkerCounters>();
-    fwd_ = std::make_unique<Forwarder>(0, fdb_, *counters_);
-    std::vector<TxTarget> tx;
-    for (unsigned i = 0; i < 3; ++i) {
-      ports_.push_back(std::make_unique<FakePort>("p" + std::to_string(i)));
-      tx.push_back({static_cast<uint16_t>(i), ports_.back().get(), 0, nullptr, nullptr});
-    }
+    ForwarderRig::SetUp();
+    make_ports(3);
     ports_[0]->set_caps(kAll);
     ports_[1]->set_caps(kNone);
     ports_[2]->set_caps(kAll);
-    fwd_->set_ports(tx);
+    attach_ports();
   }
-  void TearDown() override {
-    ports_.clear();
-    fwd_.reset();
-    EXPECT_EQ(pool().in_use(), baseline_) << "mbufs leaked";
-  }
-  void rx(uint16_t in, rte_mbuf* m) {
-    fwd_->process(in, &m, 1);
-    fwd_->flush();
-  }
-  const SwitchPortCounters& out(unsigned port) const { return counters_->ports[port]; }
-  uint64_t drops(unsigned port, DropReason r) const { return out(port).drops[static_cast<unsigned>(r)].get(); }
-
-  Fdb fdb_{FdbConfig{}};
-  std::unique_ptr<WorkerCounters> counters_;
-  std::unique_ptr<Forwarder> fwd_;
-  std::vector<std::unique_ptr<FakePort>> ports_;
-  unsigned baseline_ = 0;
+  void rx(uint16_t in, rte_mbuf* m) { switch_frames(in, {m}); }
 };
 
 TEST_F(ForwarderEgressTest, FloodedGsoFrameIsCutOnlyWhereNeeded) {

@@ -3,10 +3,7 @@
 
 #include <memory>
 
-#include "fdb/fdb.h"
-#include "switch/forwarder.h"
-#include "tests/unit/eal_env.h"
-#include "tests/unit/fake_port.h"
+#include "tests/unit/forwarder_rig.h"
 #include "tests/unit/frames.h"
 
 namespace tapswitch::test {
@@ -16,46 +13,17 @@ const Mac A = mac("02:00:00:00:00:0a");
 const Mac B = mac("02:00:00:00:00:0b");
 const Mac C = mac("02:00:00:00:00:0c");
 
-class ForwarderTest : public ::testing::Test {
+class ForwarderTest : public ForwarderRig {
  protected:
-  void SetUp() override { baseline_ = pool().in_use(); }
-  void TearDown() override {
-    ports_.clear();
-    fwd_.reset();
-    EXPECT_EQ(pool().in_use(), baseline_) << "mbufs leaked";
-  }
-
   void make_ports(unsigned n) {
-    counters_ = std::make_unique<WorkerCounters>();
-    fwd_ = std::make_unique<Forwarder>(0, fdb_, *counters_);
-    std::vector<TxTarget> tx;
-    for (unsigned i = 0; i < n; ++i) {
-      ports_.push_back(std::make_unique<FakePort>("p" + std::to_string(i)));
-      tx.push_back({static_cast<uint16_t>(i), ports_.back().get(), 0, nullptr, nullptr});
-    }
-    fwd_->set_ports(tx);
+    ForwarderRig::make_ports(n);
+    attach_ports();
   }
-
   // Receives frames on port `in`, switches them and applies the learning they asked for.
   void rx(uint16_t in, std::vector<rte_mbuf*> frames) {
-    fwd_->process(in, frames.data(), static_cast<uint16_t>(frames.size()));
-    fwd_->flush();
+    switch_frames(in, std::move(frames));
     fdb_.process_learning();
   }
-
-  size_t tx_count(unsigned port) const { return ports_[port]->tx.size(); }
-  uint64_t drops(unsigned port, DropReason r) const {
-    return counters_->ports[port].drops[static_cast<unsigned>(r)].get();
-  }
-  void clear_tx() {
-    for (auto& p : ports_) p->clear_tx();
-  }
-
-  Fdb fdb_{FdbConfig{}};
-  std::unique_ptr<WorkerCounters> counters_;
-  std::unique_ptr<Forwarder> fwd_;
-  std::vector<std::unique_ptr<FakePort>> ports_;
-  unsigned baseline_ = 0;
 };
 
 TEST_F(ForwarderTest, UnknownUnicastFloodsToEveryOtherPort) {
