@@ -123,6 +123,17 @@ UniqueFd attach_queue(const std::string& spec, const std::string& ifname, short 
   return q;
 }
 
+// What a port of ours just removed still holds (its tap file, its queues) is let go a few
+// milliseconds after its io_uring rings close. Retries `busy` every 10 ms for up to 0.5 s, while
+// it says the tap is still held; returns its last answer.
+bool busy_for_a_moment(const std::function<bool()>& busy) {
+  for (int tries = 0; tries < 50; ++tries) {
+    if (!busy()) return false;
+    ::usleep(10'000);
+  }
+  return busy();
+}
+
 // The tap's queue count as the kernel sees it (at least 1 even with none attached).
 size_t sysfs_queue_count(const std::string& ifname) {
   size_t n = 0;
@@ -156,12 +167,10 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
   const short flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) |
                                          (h.multi_queue ? IFF_MULTI_QUEUE : 0));
   ifr.ifr_flags = flags;
-  // EBUSY can also be our own port of that name, just removed: io_uring releases a tap's file
-  // asynchronously, a few milliseconds after its ring is closed. Wait a little before saying
+  // EBUSY can also be our own port of that name, just removed: wait a moment before saying
   // someone else holds it.
-  int rc;
-  for (int tries = 0; (rc = ::ioctl(h.fd.get(), TUNSETIFF, &ifr)) != 0 && errno == EBUSY && tries < 50; ++tries)
-    ::usleep(10'000);
+  int rc = 0;
+  busy_for_a_moment([&] { return (rc = ::ioctl(h.fd.get(), TUNSETIFF, &ifr)) != 0 && errno == EBUSY; });
   if (rc != 0) {
     int e = errno;
     if (e == EBUSY) fail("port '{}': tap '{}' is already in use by another process", spec, ifname);
@@ -187,13 +196,12 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
   }
   // The header size and offloads belong to the device, so the other queues share them.
   for (uint16_t q = 1; q < queues; ++q) h.more_fds.push_back(attach_queue(spec, ifname, flags, -1));
-  // Queues of our own port of that name, just removed, may linger for a few milliseconds (see
-  // EBUSY above).
-  for (int tries = 0; existed && h.multi_queue && sysfs_queue_count(ifname) > queues && tries < 50; ++tries)
-    ::usleep(10'000);
-  if (existed && h.multi_queue && sysfs_queue_count(ifname) > queues)
+  // More queues than ours: another process's, or those of our own port of that name, just
+  // removed, for a moment.
+  size_t held = 0;
+  if (existed && h.multi_queue && busy_for_a_moment([&] { return (held = sysfs_queue_count(ifname)) > queues; }))
     fail("port '{}': multi-queue tap '{}' has queues held by another process ({} in all, {} of them ours)", spec,
-         ifname, sysfs_queue_count(ifname), queues);
+         ifname, held, queues);
   return h;
 }
 
