@@ -66,13 +66,12 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   const unsigned mtu = ifctl_.mtu(handle_.fd.get());
   set_mtu(mtu ? mtu : kDefaultMtu);
   if (spec.io != TapIo::syscall) {  // automatic (not resolved by a config) means uring
-    for (auto& q : q_) {
-      std::string why;
-      q->uring = TapUring::create(q->fd, &why);
-      if (!q->uring) {
-        note_no_uring(name(), why);
-        break;
-      }
+    std::string why;
+    for (auto& q : q_)
+      if (!(q->uring = TapUring::create(q->fd, &why))) break;
+    if (!why.empty()) {  // every queue of a port takes the same path
+      note_no_uring(name(), why);
+      for (auto& q : q_) q->uring.reset();
     }
   }
 }
