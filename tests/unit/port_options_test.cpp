@@ -21,6 +21,11 @@ std::string error_of(const std::string& spec) {
   return "";
 }
 
+// Expects parse_port_spec(spec) to fail with a message containing `needle`.
+void expect_error(const std::string& spec, const std::string& needle) {
+  EXPECT_NE(error_of(spec).find(needle), std::string::npos) << spec << ": " << error_of(spec);
+}
+
 SwitchConfig config_of(std::vector<std::string> args) { return test::parse_argv(std::move(args)).config; }
 
 TEST(PortOptions, TapDefaults) {
@@ -34,10 +39,10 @@ TEST(PortOptions, TapDefaults) {
 TEST(PortOptions, TapQueues) {
   EXPECT_EQ(parse_port_spec("tap:vm1,queues=4").queues, 4u);
   EXPECT_EQ(parse_port_spec("tapfd:5,queues=2,name=g").queues, 2u);
-  EXPECT_NE(error_of("tap:vm1,queues=0").find("queues='0' must be a number from 1 to 16"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,queues=17").find("from 1 to 16"), std::string::npos);
-  EXPECT_NE(error_of("tapfd:5,queues=two").find("queues='two'"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,queues=2,queues=2").find("given twice"), std::string::npos);
+  expect_error("tap:vm1,queues=0", "queues='0' must be a number from 1 to 16");
+  expect_error("tap:vm1,queues=17", "from 1 to 16");
+  expect_error("tapfd:5,queues=two", "queues='two'");
+  expect_error("tap:vm1,queues=2,queues=2", "given twice");
 }
 
 TEST(PortOptions, TapOptions) {
@@ -52,12 +57,12 @@ TEST(PortOptions, TapOptions) {
 }
 
 TEST(PortOptions, BadValuesNameTheProblem) {
-  EXPECT_NE(error_of("tap:vm1,offload=maybe").find("offload must be on or off"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,mtu=67").find("from 68 to 65535"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,mtu=70000").find("from 68 to 65535"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,mtu=9k").find("mtu '9k'"), std::string::npos);
-  EXPECT_NE(error_of("tap:vm1,io=aio").find("io must be uring or syscall"), std::string::npos);
-  EXPECT_NE(error_of("dpdk:net_tap0,iface=x,mtu=1,").find("mtu"), std::string::npos);
+  expect_error("tap:vm1,offload=maybe", "offload must be on or off");
+  expect_error("tap:vm1,mtu=67", "from 68 to 65535");
+  expect_error("tap:vm1,mtu=70000", "from 68 to 65535");
+  expect_error("tap:vm1,mtu=9k", "mtu '9k'");
+  expect_error("tap:vm1,io=aio", "io must be uring or syscall");
+  expect_error("dpdk:net_tap0,iface=x,mtu=1,", "mtu");
 }
 
 TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
@@ -65,7 +70,7 @@ TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
   EXPECT_EQ(s.mtu, 1400u);
   EXPECT_EQ(s.queues, 2u);
   EXPECT_EQ(s.devargs, "net_tap0,iface=x");
-  EXPECT_NE(error_of("dpdk:net_tap0,mtu=1400,mtu=1500").find("given twice"), std::string::npos);
+  expect_error("dpdk:net_tap0,mtu=1400,mtu=1500", "given twice");
 }
 
 TEST(PortOptions, TapIoDefaultsToUringAndFillsPortsWithoutIo) {
