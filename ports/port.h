@@ -107,6 +107,11 @@ class Port {
   virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
   // Disarms it after the worker woke up.
   virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
+  // The worker stops polling rx queue q (the queue left its plan, usually because the port is
+  // being removed, or the worker stops): the port lets go of what its pending reads hold, so
+  // that the control thread's destructor releases everything at once. Called by the thread that
+  // polled q; rx_burst(q) may follow later on that thread.
+  virtual void rx_release(uint16_t /*queue*/) noexcept {}
 
   const std::string& name() const noexcept { return name_; }
   PortKind kind() const noexcept { return kind_; }

@@ -101,6 +101,43 @@ unsigned TapUring::queue_reads(TapRxFrames& frames, unsigned k) noexcept {
   return q;
 }
 
+bool TapUring::note_control_cqe(const io_uring_cqe* cqe) noexcept {
+  const uint64_t tag = io_uring_cqe_get_data64(cqe);
+  if (tag == kPollTag) {  // the fd became readable, or the poll ended
+    if (!(cqe->flags & IORING_CQE_F_MORE)) rx_poll_armed_ = false;
+    rx_readable_ = true;
+    return true;
+  }
+  return tag == kCancelTag;
+}
+
+bool TapUring::rx_quiesce() noexcept {
+  if (!rx_started_ || rx_failed_) return !rx_started_;
+  if (!rx_poll_armed_) return true;
+  io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_);
+  if (!sqe) return false;  // cannot happen: rx() leaves the submission queue empty
+  io_uring_prep_cancel64(sqe, kPollTag, 0);
+  io_uring_sqe_set_data64(sqe, kCancelTag);
+  // The cancel and the poll's final completion (without F_MORE) both arrive within a few
+  // io_uring_enter calls; the bound only guards against a kernel that would never end it.
+  for (int round = 0; rx_poll_armed_ && round < 100; ++round) {
+    __kernel_timespec ts{0, 1'000'000};
+    io_uring_cqe* first = nullptr;
+    int rc = io_uring_submit_and_wait_timeout(&rx_ring_, &first, 1, &ts, nullptr);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return false;
+    io_uring_cqe* cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&rx_ring_, head, cqe) {
+      ++seen;
+      // A read's completion cannot be pending here (reads finish within rx()); if one were, its
+      // slot simply becomes free again and keeps its buffers.
+      if (!note_control_cqe(cqe)) rx_free_[rx_free_n_++] = static_cast<uint8_t>(io_uring_cqe_get_data64(cqe));
+    }
+    io_uring_cq_advance(&rx_ring_, seen);
+  }
+  return !rx_poll_armed_;
+}
+
 uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16_t n) noexcept {
   if (unlikely(!rx_started_) && !start_rx()) return 0;
   const bool event = io_uring_cq_ready(&rx_ring_) || taskrun_pending(rx_ring_);
@@ -128,14 +165,12 @@ uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16
   unsigned head;
   io_uring_for_each_cqe(&rx_ring_, head, cqe) {
     ++seen;
-    const uint64_t tag = io_uring_cqe_get_data64(cqe);
-    const int res = cqe->res;
-    if (tag == kPollTag) {  // the fd became readable (or the poll ended: arm it again)
-      if (!(cqe->flags & IORING_CQE_F_MORE)) rx_poll_armed_ = false;
+    if (note_control_cqe(cqe)) {  // the poll said readable (or ended: it is armed again)
       woken = true;
       continue;
     }
-    const unsigned slot = static_cast<unsigned>(tag);
+    const int res = cqe->res;
+    const unsigned slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
     rx_free_[rx_free_n_++] = static_cast<uint8_t>(slot);
     if (likely(res > 0)) {
       ++ok;

@@ -20,8 +20,11 @@
 // to the first thread that calls rx()); if another thread calls it, rx_failed() turns true and
 // the port falls back to readv(). tx() is called by one thread at a time, any thread.
 //
-// Teardown: closing a DEFER_TASKRUN ring cancels its armed reads without running them, so the
-// slots' mbufs can be freed right after.
+// Teardown: the multishot poll holds a reference to the tun file. Closing a DEFER_TASKRUN ring
+// cancels it, but the kernel drops that reference later, from a work queue, so the tap would
+// outlive its port for a moment (its name still taken). So the receiving thread ends the poll
+// itself, with rx_quiesce(), when the queue leaves its care; the ring then holds nothing of the
+// tap. Reads are never in flight between two rx() calls (they complete within the call).
 #pragma once
 
 #include <liburing.h>
@@ -57,6 +60,11 @@ class TapUring {
   // or counted in errors, and freed, by now or later).
   uint16_t tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounters& c) noexcept;
 
+  // Receiving thread only: cancels the armed poll and waits for its last completion. rx() may
+  // be called again later and arms a new one. Returns false if the poll may still be armed
+  // (the ring failed, or another thread called).
+  bool rx_quiesce() noexcept;
+
   bool rx_failed() const noexcept { return rx_failed_; }
   // A read said EBADFD: the interface was deleted. Its slot is not re-armed.
   bool rx_detached() const noexcept { return rx_detached_; }
@@ -68,6 +76,8 @@ class TapUring {
   TapUring(int fd) : fd_(fd) {}
   bool start_rx() noexcept;
   unsigned queue_reads(TapRxFrames& frames, unsigned k) noexcept;
+  // Takes one completion that is not a read's result (poll or cancel); false for a read's.
+  bool note_control_cqe(const io_uring_cqe* cqe) noexcept;
   void reap_tx(TapTxCounters& c) noexcept;
   void fail_rx(int err) noexcept;
 
@@ -89,6 +99,7 @@ class TapUring {
   bool rx_poll_armed_ = false;
   unsigned rx_batch_ = 4;
   static constexpr uint64_t kPollTag = ~0ull;
+  static constexpr uint64_t kCancelTag = ~0ull - 1;
   // tx side
   io_uring tx_ring_{};
   bool tx_ring_ok_ = false;

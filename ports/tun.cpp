@@ -123,9 +123,10 @@ UniqueFd attach_queue(const std::string& spec, const std::string& ifname, short 
   return q;
 }
 
-// What a port of ours just removed still holds (its tap file, its queues) is let go a few
-// milliseconds after its io_uring rings close. Retries `busy` every 10 ms for up to 0.5 s, while
-// it says the tap is still held; returns its last answer.
+// A port of ours that was just removed lets go of its tap at once when its worker released its
+// queues (Port::rx_release). When it could not (the worker was stopped, or its ring failed),
+// io_uring drops the tap file some 15-40 ms after the ring closes. Retries `busy` every 10 ms
+// for up to 0.5 s, while it says the tap is still held; returns its last answer.
 bool busy_for_a_moment(const std::function<bool()>& busy) {
   for (int tries = 0; tries < 50; ++tries) {
     if (!busy()) return false;

@@ -86,6 +86,16 @@ std::unique_ptr<WorkerPlan> Worker::publish(std::unique_ptr<WorkerPlan> plan) {
 // Runs on the worker (or on the control thread while the worker is stopped).
 void Worker::adopt_plan(const WorkerPlan* p) noexcept {
   forwarder_.set_ports(p->tx);  // sends what was batched for the old plan first
+  // Rx queues that leave this worker: their ports let go of pending reads now, on the thread
+  // that made them. (The old plan's ports are alive until the control thread sees this adopted.)
+  if (cur_) {
+    for (const RxAssignment& old : cur_->rx) {
+      const bool kept = std::any_of(p->rx.begin(), p->rx.end(), [&](const RxAssignment& a) {
+        return a.port == old.port && a.queue == old.queue;
+      });
+      if (!kept) old.port->rx_release(old.queue);
+    }
+  }
   cur_ = p;
   // Rebuild the sleep set: the wake-up eventfd and every rx queue's notification fd.
   epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
@@ -209,6 +219,8 @@ void Worker::run() noexcept {
   // Empty the rings one last time; other workers have stopped sending by now or will drop.
   for (const TxDrain& d : cur_->drains)
     while (forwarder_.drain(d)) {}
+  // A stopped worker holds nothing of its ports (pending reads), so they close at once.
+  for (const RxAssignment& rx : cur_->rx) rx.port->rx_release(rx.queue);
   wc.iterations.add(iterations);
   publish_counters();
   fdb_.reader_offline(index_);

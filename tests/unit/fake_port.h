@@ -37,6 +37,7 @@ class FakePort final : public Port {
     }
     return k;
   }
+  void rx_release(uint16_t queue) noexcept override { released.push_back(queue); }
   LinkState link() const override { return {true, 0}; }
   PortStats stats() const override { return {}; }
   void describe(nlohmann::json& out) const override { out["fake"] = true; }
@@ -55,6 +56,7 @@ class FakePort final : public Port {
   std::deque<rte_mbuf*> rx;
   std::vector<rte_mbuf*> tx;
   size_t tx_room = std::numeric_limits<size_t>::max();  // frames it will still accept
+  std::vector<uint16_t> released;  // rx queues released by their worker, in order
 };
 
 }  // namespace tapswitch::test
