@@ -31,6 +31,7 @@ def parse(argv):
     p.add_argument("--tapswitch", help="the tapswitch binary to measure (default build/apps/tapswitch)")
     p.add_argument("--tapswitchctl", help="its control tool (default: next to the binary)")
     p.add_argument("--ntfwd", help="the ntfwd peer (default build/bench/peers/ntfwd)")
+    p.add_argument("--rwfwd", help="the rwfwd peer (default build/bench/peers/rwfwd)")
     p.add_argument("--switch-bench", help="the switching-core microbenchmark (default build/bench/switch_bench)")
     p.add_argument("--systems", help="comma-separated system keys (default: all available): "
                    + ",".join(x.key for x in all_systems()))
@@ -47,7 +48,7 @@ def make_settings(a):
     s = Settings.quick_mode() if a.quick else Settings()
     if a.runs:
         s.runs = a.runs
-    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "switch_bench", "switch_cpu", "gen_cpu"):
+    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "rwfwd", "switch_bench", "switch_cpu", "gen_cpu"):
         if getattr(a, attr) is not None:
             setattr(s, attr, os.path.abspath(getattr(a, attr)) if isinstance(getattr(a, attr), str)
                     else getattr(a, attr))

@@ -27,6 +27,7 @@ class Settings:
     tapswitch: str = os.path.join(REPO_DIR, "build", "apps", "tapswitch")
     tapswitchctl: str = ""        # default: next to tapswitch
     ntfwd: str = os.path.join(REPO_DIR, "build", "bench", "peers", "ntfwd")
+    rwfwd: str = os.path.join(REPO_DIR, "build", "bench", "peers", "rwfwd")
     switch_bench: str = ""        # default: build/bench/switch_bench
     systems: List[str] = field(default_factory=list)  # empty: every available one
     skip: List[str] = field(default_factory=list)     # workloads or scaling studies to leave out

@@ -2,10 +2,12 @@
 from .bridge import LinuxBridge
 from .ntfwd import Ntfwd
 from .ovs import Ovs
+from .rwfwd import Rwfwd
 from .tapswitch import Tapswitch
 
 
 def all_systems():
     """Every system, in table order. Linux bridge first: every figure is a ratio to it."""
     return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", workers=2), Tapswitch("tap", poll="busy"),
-            Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd()]
+            Tapswitch("tap", io="syscall"), Tapswitch("tap", poll="busy", io="syscall"),
+            Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd(), Rwfwd()]

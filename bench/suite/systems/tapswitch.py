@@ -29,12 +29,14 @@ class Tapswitch(System):
     max_ports = 0
     fdb_scaling = True
 
-    def __init__(self, kind, workers=1, poll=None):
+    def __init__(self, kind, workers=1, poll=None, io=None):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
-        poll: --poll busy or adaptive (None: tapswitch's default, adaptive)."""
+        poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
+        io: --tap-io uring or syscall (None: tapswitch's default, uring)."""
         self.kind = kind
         self.workers = workers
         self.poll = poll
+        self.io = io
         self.key = f"tapswitch-{kind.replace('_', '')}"
         self.label = KIND_LABEL[kind]
         self.tag = "tr" if kind == "tap" else "tn"
@@ -46,9 +48,13 @@ class Tapswitch(System):
             self.key += f"-{poll}"
             self.label += f", --poll {poll}"
             self.tag = "tb" if poll == "busy" else "ta"
+        if io:
+            self.key += f"-{io}"
+            self.label += f", --tap-io {io}"
+            self.tag = "tq" if poll == "busy" else "ty"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
-        self.fdb_scaling = kind == "tap" and workers == 1 and not poll
-        self.ports_scaling = workers == 1 and not poll  # the variants are for the core table only
+        self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io
+        self.ports_scaling = workers == 1 and not poll and not io  # the variants are for the core table only
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
@@ -70,8 +76,9 @@ class Tapswitch(System):
         else:
             where = f"worker on CPU {s.switch_cpu}"
         poll = f", --poll {self.poll}" if self.poll else ""
+        io = f", --tap-io {self.io}" if self.io else ""
         return (f"{self.kind} ports; EAL --lcores={self.lcores(s, self.workers)}: {where}, "
-                f"control thread on CPU {s.gen_cpu}{poll}")
+                f"control thread on CPU {s.gen_cpu}{poll}{io}")
 
     def spec(self, index, ifname):
         q = f",queues={self.workers}" if self.workers > 1 else ""
@@ -93,6 +100,8 @@ class Tapswitch(System):
             cmd += ["--workers", workers]
         if self.poll:
             cmd += ["--poll", self.poll]
+        if self.io:
+            cmd += ["--tap-io", self.io]
         for i, ifname in enumerate([if_a, if_b] + idle):
             cmd += ["--port", self.spec(i, ifname)]
         ctl = [s.ctl_binary(), "--ctl", sock, "-j"]
