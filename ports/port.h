@@ -107,6 +107,11 @@ class Port {
   virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
   // Disarms it after the worker woke up.
   virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
+  // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap read
+  // with readv). The worker then stops calling rx_burst(q) once it came back empty, and asks
+  // its epoll set, once per loop for all such queues, whether rx_notify_fd(q) polls readable.
+  // Only a port whose notification fd needs no arming may say true.
+  virtual bool rx_poll_costly(uint16_t /*queue*/) const noexcept { return false; }
   // The worker stops polling rx queue q (the queue left its plan, usually because the port is
   // being removed, or the worker stops): the port lets go of what its pending reads hold, so
   // that the control thread's destructor releases everything at once. Called by the thread that

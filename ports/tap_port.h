@@ -57,6 +57,10 @@ class TapPort final : public Port {
   // and reads run only when the worker asks); nothing to arm.
   int rx_notify_fd(uint16_t q) const noexcept override { return q_[q]->fd; }
   bool rx_notify_arm(uint16_t q) noexcept override { return !q_[q]->detached; }
+  // Reading an empty queue costs a system call, unless io_uring says it is empty.
+  bool rx_poll_costly(uint16_t q) const noexcept override {
+    return !q_[q]->uring || q_[q]->uring->rx_failed();
+  }
   // Ends the queue's io_uring poll, which holds the tun file (ports/tap_uring.h).
   void rx_release(uint16_t q) noexcept override {
     if (q_[q]->uring) q_[q]->uring->rx_quiesce();

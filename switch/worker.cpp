@@ -104,6 +104,9 @@ void Worker::adopt_plan(const WorkerPlan* p) noexcept {
   ev.data.u32 = ~0u;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.fd(), &ev);
   can_notify_ = true;
+  notifiable_.assign(p->rx.size(), 0);
+  parked_.assign(p->rx.size(), 0);
+  parked_n_ = 0;
   for (unsigned i = 0; i < p->rx.size(); ++i) {
     int fd = p->rx[i].port->rx_notify_fd(p->rx[i].queue);
     if (fd < 0) {
@@ -111,8 +114,29 @@ void Worker::adopt_plan(const WorkerPlan* p) noexcept {
       continue;
     }
     ev.data.u32 = i;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) can_notify_ = false;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0)
+      notifiable_[i] = 1;
+    else if (errno != EEXIST)  // (EEXIST: one fd serves two queues: only the first can park)
+      can_notify_ = false;
   }
+}
+
+void Worker::unpark_ready() noexcept {
+  epoll_event evs[64];
+  const int n = ::epoll_wait(epoll_.get(), evs, 64, 0);
+  for (int k = 0; k < n; ++k) {
+    const uint32_t i = evs[k].data.u32;
+    if (i < parked_.size() && parked_[i]) {
+      parked_[i] = 0;
+      --parked_n_;
+    }
+  }
+}
+
+void Worker::unpark_all() noexcept {
+  if (!parked_n_) return;
+  std::fill(parked_.begin(), parked_.end(), 0);
+  parked_n_ = 0;
 }
 
 int Worker::entry(void* self) {
@@ -167,9 +191,19 @@ void Worker::run() noexcept {
   };
   for (;;) {
     unsigned work = 0;
-    for (const RxAssignment& rx : cur_->rx) {
+    if (parked_n_) unpark_ready();
+    for (unsigned i = 0; i < cur_->rx.size(); ++i) {
+      if (parked_[i]) continue;
+      const RxAssignment& rx = cur_->rx[i];
       uint16_t n = rx.port->rx_burst(rx.queue, pkts, kBurst);
-      if (n == 0) continue;
+      if (n == 0) {
+        // An empty read that cost a system call: wait for the fd to say there is more.
+        if (notifiable_[i] && rx.port->rx_poll_costly(rx.queue)) {
+          parked_[i] = 1;
+          ++parked_n_;
+        }
+        continue;
+      }
       ++bursts;
       frames += n;
       work += n;
@@ -210,6 +244,7 @@ void Worker::run() noexcept {
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
+        unpark_all();
         fdb_.reader_online(index_);
         t_prev = rte_rdtsc();
       }

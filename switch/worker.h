@@ -68,6 +68,9 @@ class Worker {
   void run() noexcept;
   void adopt_plan(const WorkerPlan* p) noexcept;
   void sleep(uint64_t& backoff_ns) noexcept;
+  // Polls again the parked queues whose fds poll readable (one epoll_wait, no timeout).
+  void unpark_ready() noexcept;
+  void unpark_all() noexcept;
 
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;
@@ -90,6 +93,10 @@ class Worker {
   // Worker-thread state.
   const WorkerPlan* cur_ = nullptr;
   bool can_notify_ = true;  // every rx queue of the plan has a notification fd
+  // Parking (Port::rx_poll_costly): per rx queue of the plan, whether its fd is in the epoll
+  // set, and whether the loop skips it until that fd polls readable.
+  std::vector<uint8_t> notifiable_, parked_;
+  unsigned parked_n_ = 0;
 };
 
 }  // namespace tapswitch

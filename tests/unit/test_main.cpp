@@ -24,7 +24,9 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     g_eal = std::make_unique<Eal>(std::vector<std::string>{
-        "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256", "-l", "0",
+        "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "256",
+        // A second lcore, on the same CPU, for the tests that run a worker.
+        "--lcores=0@(0),1@(0)",
         "--log-level=*:error", "--file-prefix=unit-" + std::to_string(::getpid())});
     g_pool = std::make_unique<PktPool>("unit", 8192, RTE_MBUF_DEFAULT_BUF_SIZE);
     g_big_pool = std::make_unique<PktPool>("unit-big", 256, UINT16_MAX);

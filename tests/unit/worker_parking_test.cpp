@@ -1,0 +1,123 @@
+// Parking (Port::rx_poll_costly): a running worker stops calling rx_burst on a queue whose empty
+// reads cost a system call, and calls it again as soon as the queue's notification fd polls
+// readable, so no frame waits and no idle queue costs a read per loop. Runs a real worker on a
+// second EAL lcore, against a port whose fd is an eventfd that is readable exactly while frames
+// wait (as a tap fd is).
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "eal_env.h"
+#include "frames.h"
+#include "switch/worker.h"
+
+namespace tapswitch {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NotifyingPort final : public Port {
+ public:
+  NotifyingPort(std::string name, bool costly)
+      : Port(std::move(name), PortKind::tap), costly_(costly), efd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~NotifyingPort() override {
+    for (auto* m : q_) rte_pktmbuf_free(m);
+    ::close(efd_);
+  }
+
+  // Test thread: frames arrive; the fd turns readable.
+  void arrive(rte_mbuf* m) {
+    std::lock_guard<std::mutex> g(mu_);
+    q_.push_back(m);
+    uint64_t one = 1;
+    (void)!::write(efd_, &one, sizeof one);
+  }
+
+  uint16_t rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept override {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> g(mu_);
+    uint16_t k = 0;
+    while (k < n && !q_.empty()) {
+      pkts[k++] = q_.front();
+      q_.pop_front();
+    }
+    if (q_.empty()) {  // nothing left: the fd stops polling readable
+      uint64_t v;
+      (void)!::read(efd_, &v, sizeof v);
+    }
+    taken.fetch_add(k, std::memory_order_relaxed);
+    return k;
+  }
+  uint16_t tx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept override {
+    rte_pktmbuf_free_bulk(pkts, n);
+    return n;
+  }
+  int rx_notify_fd(uint16_t) const noexcept override { return efd_; }
+  bool rx_poll_costly(uint16_t) const noexcept override { return costly_; }
+  LinkState link() const override { return {true, 0}; }
+  PortStats stats() const override { return {}; }
+  void describe(nlohmann::json&) const override {}
+
+  std::atomic<uint64_t> calls{0}, taken{0};
+
+ private:
+  bool costly_;
+  int efd_;
+  std::mutex mu_;
+  std::deque<rte_mbuf*> q_;
+};
+
+template <class F>
+bool eventually(F f) {
+  for (int i = 0; i < 400; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+TEST(WorkerParking, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
+  const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+  if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
+  Fdb fdb{FdbConfig{}};
+  NotifyingPort costly("costly", true), cheap("cheap", false);
+  {
+    Worker w(0, lcore, fdb, PollMode::busy);
+    auto plan = std::make_unique<WorkerPlan>();
+    plan->rx = {{0, &costly, 0}, {1, &cheap, 0}};
+    plan->tx = {{0, &costly, 0}, {1, &cheap, 0}};
+    w.publish(std::move(plan));
+    w.launch();
+
+    // Parked after its first empty read, while the cheap queue keeps being polled.
+    ASSERT_TRUE(eventually([&] { return cheap.calls.load() > 1000; }));
+    const uint64_t parked_at = costly.calls.load();
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(costly.calls.load(), parked_at) << "an idle costly queue must not be read every loop";
+    EXPECT_LE(parked_at, 2u);
+
+    // Frames arrive: the fd polls readable, the queue is read, all of them are taken.
+    for (int round = 1; round <= 3; ++round) {
+      for (int i = 0; i < 40; ++i) costly.arrive(test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")));
+      ASSERT_TRUE(eventually([&] { return costly.taken.load() == 40u * round; }))
+          << "round " << round << ": " << costly.taken.load() << " frames taken";
+      // And it parks again.
+      const uint64_t after = costly.calls.load();
+      std::this_thread::sleep_for(30ms);
+      EXPECT_LE(costly.calls.load(), after + 1) << "round " << round;
+    }
+    w.stop_and_wait();
+  }
+}
+
+}  // namespace
+}  // namespace tapswitch
