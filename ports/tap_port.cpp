@@ -52,7 +52,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
       handle_(std::move(handle)),
       // No per-lcore cache: 64 KB buffers change hands once per large frame, and a cache would
       // reserve about 1 MB per port.
-      big_pool_(std::make_unique<PktPool>(big_pool_name(), big_buffers(handle_.queues(), spec.io != TapIo::syscall),
+      big_pool_(std::make_unique<PktPool>(big_pool_name(), big_buffers(handle_.queues(), spec.io == TapIo::uring),
                                           UINT16_MAX, 0)) {
   for (uint16_t q = 0; q < handle_.queues(); ++q)
     q_.push_back(std::make_unique<Queue>(handle_.queue_fd(q), pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len));
@@ -65,7 +65,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   set_tx_offloads(tx);
   const unsigned mtu = ifctl_.mtu(handle_.fd.get());
   set_mtu(mtu ? mtu : kDefaultMtu);
-  if (spec.io != TapIo::syscall) {  // automatic (not resolved by a config) means uring
+  if (spec.io == TapIo::uring) {  // automatic (not resolved by a config) means syscall, the default
     std::string why;
     for (auto& q : q_)
       if (!(q->uring = TapUring::create(q->fd, &why))) break;

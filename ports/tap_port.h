@@ -12,8 +12,11 @@
 // refresh() follows later changes. Longer frames from the kernel are counted (rx_oversize)
 // and dropped.
 //
-// I/O: io=uring batches reads and writes through io_uring (ports/tap_uring.h); io=syscall, or
-// a kernel where io_uring is unavailable, does one readv()/writev() per frame.
+// I/O: io=syscall (the default) does one readv()/writev() per frame, and the worker parks an
+// idle queue until its fd polls readable (rx_poll_costly); io=uring batches reads and writes
+// through io_uring (ports/tap_uring.h), falling back to readv/writev where io_uring is refused.
+// Which is faster depends on the cost of a system call: on the AMD guests this project is
+// measured on (no page-table isolation), plain system calls win (README, Performance).
 //
 // Queues: queues=N opens a multi-queue tap with one fd per queue (ports/tun.h); queue q's rx and
 // tx both use fd q, and each queue has its own counters, receive buffers and io_uring rings.

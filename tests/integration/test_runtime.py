@@ -5,8 +5,8 @@ deleted under the switch, and capture.
  1. 200 cycles of `port add` / `port del` (raw-fd taps, every tenth a net_tap) while a and b
     ping each other fast: no ping is lost, and the mbuf pool and the daemon's fd count return
     to their baselines.
- 1b. 20 times, a raw-fd tap removed with `port del` is gone when the command returns, and a
-    net_tap takes its name at once.
+ 1b. 20 times, a raw-fd tap on io_uring removed with `port del` is gone when the command
+    returns, and a net_tap takes its name at once.
  2. A `recreate=on` tap is deleted with `ip link del`: the switch logs it once, flushes its
     FDB entries, re-creates it, and a and b keep forwarding all along.
  3. `tapswitchctl capture PORT -w FILE -c N` writes N frames that tshark reads back, with the
@@ -78,13 +78,13 @@ def test(t):
     wait_for(lambda: fd_count(sw.pid) <= fds0, f"the fd count to return to its baseline {fds0}")
     say(f"mbuf pool {sw.ctl('show', 'stats')['pool']['in_use']} (baseline {pool0}), fds {fds0}: back to baseline")
 
-    # 1b. A removed raw-fd tap is let go by the time `port del` returns: its interface is gone
-    #     at once (nothing of the switch still holds the tun file), and a net_tap takes the name
-    #     straight away.
+    # 1b. A removed raw-fd tap on io_uring is let go by the time `port del` returns: its
+    #     interface is gone at once (no armed poll still holds the tun file), and a net_tap takes
+    #     the name straight away.
     for i in range(RELEASE_CYCLES):
         name = t.name("z")
-        r = sw.ctl_run("port", "add", f"tap:{name}")
-        check(r.returncode == 0, f"release {i}: port add tap:{name}: {r.stderr.strip()}")
+        r = sw.ctl_run("port", "add", f"tap:{name},io=uring")
+        check(r.returncode == 0, f"release {i}: port add tap:{name},io=uring: {r.stderr.strip()}")
         r = sw.ctl_run("port", "del", name)
         check(r.returncode == 0, f"release {i}: port del {name}: {r.stderr.strip()}")
         check(not os.path.exists(f"/sys/class/net/{name}"),

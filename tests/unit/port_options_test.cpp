@@ -73,14 +73,14 @@ TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
   expect_error("dpdk:net_tap0,mtu=1400,mtu=1500", "given twice");
 }
 
-TEST(PortOptions, TapIoDefaultsToUringAndFillsPortsWithoutIo) {
-  SwitchConfig c = config_of({"--port", "tap:a", "--port", "tap:b,io=syscall", "--port", "dpdk:net_tap0"});
-  EXPECT_EQ(c.tap_io, TapIo::uring);
-  EXPECT_EQ(c.ports[0].io, TapIo::uring);
-  EXPECT_EQ(c.ports[1].io, TapIo::syscall);
+TEST(PortOptions, TapIoDefaultsToSyscallAndFillsPortsWithoutIo) {
+  SwitchConfig c = config_of({"--port", "tap:a", "--port", "tap:b,io=uring", "--port", "dpdk:net_tap0"});
+  EXPECT_EQ(c.tap_io, TapIo::syscall);
+  EXPECT_EQ(c.ports[0].io, TapIo::syscall);
+  EXPECT_EQ(c.ports[1].io, TapIo::uring);
   EXPECT_EQ(c.ports[2].io, TapIo::automatic);  // not a raw-fd tap
-  SwitchConfig s = config_of({"--tap-io", "syscall", "--port", "tap:a"});
-  EXPECT_EQ(s.ports[0].io, TapIo::syscall);
+  SwitchConfig s = config_of({"--tap-io", "uring", "--port", "tap:a"});
+  EXPECT_EQ(s.ports[0].io, TapIo::uring);
   try {
     config_of({"--tap-io", "epoll"});
     ADD_FAILURE() << "--tap-io epoll accepted";

@@ -9,5 +9,5 @@ from .tapswitch import Tapswitch
 def all_systems():
     """Every system, in table order. Linux bridge first: every figure is a ratio to it."""
     return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", workers=2), Tapswitch("tap", poll="busy"),
-            Tapswitch("tap", io="syscall"), Tapswitch("tap", poll="busy", io="syscall"),
+            Tapswitch("tap", io="uring"), Tapswitch("tap", poll="busy", io="uring"),
             Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd(), Rwfwd()]

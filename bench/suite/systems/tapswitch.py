@@ -32,7 +32,7 @@ class Tapswitch(System):
     def __init__(self, kind, workers=1, poll=None, io=None):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
         poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
-        io: --tap-io uring or syscall (None: tapswitch's default, uring)."""
+        io: --tap-io syscall or uring (None: tapswitch's default, syscall)."""
         self.kind = kind
         self.workers = workers
         self.poll = poll
@@ -54,7 +54,7 @@ class Tapswitch(System):
             self.tag = "tq" if poll == "busy" else "ty"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
         self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io
-        self.ports_scaling = workers == 1 and not poll and not io  # the variants are for the core table only
+        self.ports_scaling = workers == 1 and not poll  # the other variants are for the core table only
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
