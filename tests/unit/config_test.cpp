@@ -165,7 +165,11 @@ TEST(Memory, SizedFromThePortsUnlessGiven) {
   std::vector<std::string> many;
   for (int i = 0; i < 256; ++i) many.insert(many.end(), {"--port", "tap:t" + std::to_string(i)});
   const unsigned big = Switch::memory_mb(parse(many).config);
-  EXPECT_GT(big, 256u * 4 + 100) << "each raw-fd tap queue needs about 4.3 MB of 64 KB buffers";
+  EXPECT_GT(big, 256u * 3 + 100) << "each raw-fd tap queue needs about 3.3 MB of 64 KB buffers";
+  std::vector<std::string> uring = many;
+  uring.insert(uring.end(), {"--tap-io", "uring"});
+  EXPECT_GT(Switch::memory_mb(parse(uring).config), big + 256)
+      << "with io_uring, 15 more 64 KB buffers per queue (about 1 MB)";
   many.insert(many.end(), {"--port", "tap:mq,queues=4"});
   EXPECT_GT(Switch::memory_mb(parse(many).config), big);
   std::vector<std::string> table = many;
