@@ -105,17 +105,15 @@ bool TapUring::note_control_cqe(const io_uring_cqe* cqe) noexcept {
   const uint64_t tag = io_uring_cqe_get_data64(cqe);
   if (tag == kPollTag) {  // the fd became readable, or the poll ended
     if (!(cqe->flags & IORING_CQE_F_MORE)) rx_poll_armed_ = false;
-    rx_readable_ = true;
     return true;
   }
   return tag == kCancelTag;
 }
 
-bool TapUring::rx_quiesce() noexcept {
-  if (!rx_started_ || rx_failed_) return !rx_started_;
-  if (!rx_poll_armed_) return true;
+void TapUring::rx_quiesce() noexcept {
+  if (!rx_started_ || rx_failed_ || !rx_poll_armed_) return;
   io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_);
-  if (!sqe) return false;  // cannot happen: rx() leaves the submission queue empty
+  if (!sqe) return;  // cannot happen: rx() leaves the submission queue empty
   io_uring_prep_cancel64(sqe, kPollTag, 0);
   io_uring_sqe_set_data64(sqe, kCancelTag);
   // The cancel and the poll's final completion (without F_MORE) both arrive within a few
@@ -124,7 +122,7 @@ bool TapUring::rx_quiesce() noexcept {
     __kernel_timespec ts{0, 1'000'000};
     io_uring_cqe* first = nullptr;
     int rc = io_uring_submit_and_wait_timeout(&rx_ring_, &first, 1, &ts, nullptr);
-    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return false;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return;
     io_uring_cqe* cqe;
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&rx_ring_, head, cqe) {
@@ -135,7 +133,6 @@ bool TapUring::rx_quiesce() noexcept {
     }
     io_uring_cq_advance(&rx_ring_, seen);
   }
-  return !rx_poll_armed_;
 }
 
 uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16_t n) noexcept {

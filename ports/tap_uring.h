@@ -61,9 +61,9 @@ class TapUring {
   uint16_t tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounters& c) noexcept;
 
   // Receiving thread only: cancels the armed poll and waits for its last completion. rx() may
-  // be called again later and arms a new one. Returns false if the poll may still be armed
-  // (the ring failed, or another thread called).
-  bool rx_quiesce() noexcept;
+  // be called again later and arms a new one. From another thread, or on a failed ring, the
+  // poll stays armed and ends when the ring closes.
+  void rx_quiesce() noexcept;
 
   bool rx_failed() const noexcept { return rx_failed_; }
   // A read said EBADFD: the interface was deleted. Its slot is not re-armed.
