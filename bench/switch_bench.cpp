@@ -76,7 +76,7 @@ struct Rig {
     fc.capacity = std::max(65536u, 2 * n_ports * hosts);
     fdb = std::make_unique<Fdb>(fc);
     counters = std::make_unique<WorkerCounters>();
-    fwd = std::make_unique<Forwarder>(0, *fdb, *counters);
+    fwd = std::make_unique<Forwarder>(0, *fdb, *counters, g_pool->get());
     const unsigned ring = rte_align32pow2(std::max(kFramesPerPort, kBurst * n_ports) + 1);
     std::vector<TxTarget> tx;
     for (unsigned i = 0; i < n_ports; ++i) {

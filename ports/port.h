@@ -107,8 +107,8 @@ class Port {
   virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
   // Disarms it after the worker woke up.
   virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
-  // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap read
-  // with readv). The worker then stops calling rx_burst(q) once it came back empty, and asks
+  // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap's
+  // read()). The worker then stops calling rx_burst(q) once it came back empty, and asks
   // its epoll set, once per loop for all such queues, whether rx_notify_fd(q) polls readable.
   // Only a port whose notification fd needs no arming may say true.
   virtual bool rx_poll_costly(uint16_t /*queue*/) const noexcept { return false; }

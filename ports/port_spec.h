@@ -12,7 +12,7 @@
 // OPTS for raw-fd taps:
 //   offload=on|off    virtio-net header with checksum/TSO/USO offloads (default on)
 //   mtu=N             set the kernel interface's MTU (68..65535; default: leave it)
-//   io=syscall|uring  one readv/writev per frame, or batched io_uring (default: --tap-io)
+//   io=syscall|uring  one read/write per frame, or batched io_uring (default: --tap-io)
 //   queues=N          a multi-queue tap (IFF_MULTI_QUEUE) with N fds, one per rx/tx queue
 //                     (default 1; an existing multi-queue tap is attached multi-queue either way)
 //

@@ -3,17 +3,15 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "ports/port.h"
 
 namespace tapswitch {
 
 namespace {
-// Without a big pool, whatever does not fit the first mbuf lands here, so an oversize frame is
-// seen whole and dropped, never truncated. Its content is never used.
-constexpr size_t kOverflow = 65536 + 64;
-thread_local uint8_t t_overflow[kOverflow];
 
 bool is_tagged(const rte_mbuf* m) noexcept {
   const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
@@ -27,6 +25,7 @@ TapRxFrames::TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_
                          TapRxCounters& counters)
     : pool_(pool), big_pool_(big_pool), hdr_len_(vnet_hdr_len), c_(counters) {
   head_room_ = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+  max_rx_frame_ = rte_pktmbuf_data_room_size(big_pool) - RTE_PKTMBUF_HEADROOM - 1;
 }
 
 bool TapRxFrames::arm(RxSlot& s) noexcept {
@@ -34,18 +33,14 @@ bool TapRxFrames::arm(RxSlot& s) noexcept {
     c_.nombuf.add();
     return false;
   }
-  if (big_pool_ && !s.big && !(s.big = rte_pktmbuf_alloc(big_pool_))) {
-    c_.nombuf.add();
-    return false;
+  if (!s.big) {
+    if (!(s.big = rte_pktmbuf_alloc(big_pool_))) {
+      c_.nombuf.add();
+      return false;
+    }
+    s.at = rte_pktmbuf_mtod(s.big, uint8_t*) - hdr_len_;
+    s.len = max_rx_frame_ + 1 + hdr_len_;
   }
-  unsigned k = 0;
-  if (hdr_len_) s.iov[k++] = {&s.hdr, hdr_len_};
-  s.iov[k++] = {rte_pktmbuf_mtod(s.head, void*), head_room_};
-  if (s.big)
-    s.iov[k++] = {s.big->buf_addr, s.big->buf_len};
-  else
-    s.iov[k++] = {t_overflow, sizeof t_overflow};
-  s.iovcnt = k;
   return true;
 }
 
@@ -54,28 +49,31 @@ rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
     count_error(EPROTO);  // shorter than its virtio-net header
     return nullptr;
   }
-  const uint32_t len = static_cast<uint32_t>(r - hdr_len_);
-  rte_mbuf* m = s.head;
-  if (likely(len <= head_room_)) {
-    m->data_len = static_cast<uint16_t>(len);
-  } else if (s.big) {
-    rte_mbuf* b = s.big;
-    s.big = nullptr;
-    b->data_off = 0;
-    b->data_len = static_cast<uint16_t>(len - head_room_);
-    m->data_len = static_cast<uint16_t>(head_room_);
-    m->next = b;
-    m->nb_segs = 2;
-  } else {
-    c_.oversize.add();  // it reached the overflow buffer; the slot keeps its mbuf
+  if (unlikely(r >= s.len)) {
+    c_.oversize.add();  // it filled the buffer, so it may have been cut short; the slot keeps its buffers
     return nullptr;
   }
-  s.head = nullptr;
+  const uint32_t len = static_cast<uint32_t>(r - hdr_len_);
+  const uint8_t* frame = s.at + hdr_len_;
+  rte_mbuf* m;
+  if (likely(len <= head_room_)) {
+    m = s.head;
+    s.head = nullptr;
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame, len);
+  } else {
+    m = s.big;
+    s.big = nullptr;
+  }
+  m->data_len = static_cast<uint16_t>(len);
   m->pkt_len = len;
-  if (hdr_len_ && unlikely(!vnet_hdr_to_mbuf(s.hdr.hdr, m))) {
-    count_error(EBADMSG);  // a virtio-net header that does not fit the frame
-    rte_pktmbuf_free(m);
-    return nullptr;
+  if (hdr_len_) {
+    VnetHdr h{};  // the header may sit unaligned (an adopted fd's may have any length)
+    std::memcpy(&h, s.at, std::min<size_t>(sizeof h, hdr_len_));
+    if (unlikely(!vnet_hdr_to_mbuf(h, m))) {
+      count_error(EBADMSG);  // a virtio-net header that does not fit the frame
+      rte_pktmbuf_free(m);
+      return nullptr;
+    }
   }
   // A GSO frame is judged where it leaves, by the frames it is cut into.
   if (unlikely(len > max_frame_len(mtu, false)) &&

@@ -1,13 +1,20 @@
 // Turning what a raw-fd tap reads into mbufs, and mbufs into what it writes. Shared by the
-// syscall path (readv/writev) and the io_uring path of TapPort.
+// syscall path (read/write) and the io_uring path of TapPort.
 //
-// Receive layout (measured by bench/tap_rx_layout_bench, which keeps the numbers): each read
-// goes into three buffers,
-//   [virtio-net header, if the fd has one] [an mbuf of the switch's pool] [an mbuf of the port's
-//   pool of 64 KB buffers]
-// so a frame of up to the first mbuf's room costs one ordinary mbuf, and a GSO or jumbo frame
-// of up to 64 KB becomes a chain of two. This beat a chain of up to 32 ordinary mbufs: 18%
-// cheaper per 60-byte frame (3 iovecs instead of 34) and 40% per 64 KB frame.
+// Receive layout (measured by bench/tap_rx_layout_bench, which keeps the numbers): each frame
+// is read with one plain read() into a buffer of the port's pool of 64 KB buffers, its
+// virtio-net header (if the fd has one) landing just before the frame in the buffer's headroom.
+// A frame that fits an ordinary mbuf of the switch's pool is copied into one and the 64 KB
+// buffer is read into again; a larger one (GSO, jumbo) keeps the 64 KB buffer as a single
+// segment. One buffer per read lets the kernel copy through a plain user buffer instead of an
+// iovec array: 16% cheaper per 60-byte frame than a readv() over header, ordinary mbuf and
+// 64 KB mbuf (which itself beat a chain of up to 32 ordinary mbufs), 15% per 1460-byte frame,
+// 3-6% per 64 KB frame; a readv() of the same one buffer plus a tail gains nothing.
+//
+// A frame as long as the whole buffer may have been cut short by the kernel (tun copies what
+// fits and says nothing), so it is dropped and counted as oversize: the largest frame read is
+// max_rx_frame() bytes (65,406 with the headroom of a 64 KB buffer), above any TCP GSO frame
+// Linux builds (at most about 65,300 bytes).
 //
 // Nothing here allocates except from mempools, and nothing throws.
 #pragma once
@@ -32,13 +39,13 @@ struct VnetHdrBuf {
   uint8_t pad[kMaxVnetHdrLen - sizeof(VnetHdr)] = {};
 };
 
-// The buffers of one read in flight.
+// The buffers of one read in flight: the read goes into `big` at `at` for up to `len` bytes;
+// `head` waits for the frame to be copied into if it is small.
 struct RxSlot {
-  VnetHdrBuf hdr;
   rte_mbuf* head = nullptr;  // from the switch's pool
   rte_mbuf* big = nullptr;   // from the port's big pool
-  iovec iov[3];
-  unsigned iovcnt = 0;
+  uint8_t* at = nullptr;
+  uint32_t len = 0;
 };
 
 struct TapRxCounters {
@@ -51,8 +58,8 @@ class TapRxFrames {
  public:
   TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len, TapRxCounters& counters);
 
-  // Gives the slot its buffers (keeping those it has) and fills its iovecs. False if a pool is
-  // empty (counted in nombuf); the slot then keeps what it got.
+  // Gives the slot its buffers (keeping those it has) and sets where to read. False if a pool
+  // is empty (counted in nombuf); the slot then keeps what it got.
   bool arm(RxSlot& s) noexcept;
   // Makes a frame of a read that returned `r` bytes (header included): the slot's buffers pass
   // into the returned mbuf, which the caller owns. Returns nullptr when the frame is dropped
@@ -66,12 +73,15 @@ class TapRxFrames {
   static void release(RxSlot& s) noexcept;
 
   uint32_t head_room() const noexcept { return head_room_; }
+  // The longest frame a read can bring whole (see above).
+  uint32_t max_rx_frame() const noexcept { return max_rx_frame_; }
 
  private:
   rte_mempool* pool_;
   rte_mempool* big_pool_;
   uint8_t hdr_len_;
   uint32_t head_room_ = 0;
+  uint32_t max_rx_frame_ = 0;
   TapRxCounters& c_;
 };
 

@@ -54,7 +54,7 @@ uint8_t* header_in_headroom(rte_mbuf* m, uint8_t hdr_len) noexcept {
 void note_no_uring(const std::string& port, const std::string& why) {
   static std::atomic<bool> said{false};
   if (!said.exchange(true))
-    spdlog::info("port {}: io_uring is not available ({}); raw-fd taps use readv/writev", port, why);
+    spdlog::info("port {}: io_uring is not available ({}); raw-fd taps use read/write", port, why);
 }
 
 }  // namespace
@@ -120,7 +120,7 @@ uint16_t TapPort::rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   uint16_t got = 0;
   while (got < n) {
     if (!q.frames.arm(q.slot)) break;
-    ssize_t r = ::readv(q.fd, q.slot.iov, static_cast<int>(q.slot.iovcnt));
+    ssize_t r = ::read(q.fd, q.slot.at, q.slot.len);
     if (r <= 0) {
       if (r < 0 && errno == EBADFD) q.detached = true;  // the interface was deleted: one error, then quiet
       if (r < 0 && errno != EAGAIN && errno != EINTR) q.frames.count_error(errno);

@@ -4,7 +4,7 @@
 // poll's wake-ups wait until the receiving thread asks for events, and TASKRUN_FLAG tells it,
 // through shared memory, when there is something to ask for: an idle rx() costs no syscall.
 // When the fd may be readable (the poll fired, or the last batch came back full), rx() queues a
-// batch of RWF_NOWAIT readv()s (into TapRxFrames slots) and one io_uring_enter runs them all:
+// batch of RWF_NOWAIT read()s (into TapRxFrames slots) and one io_uring_enter runs them all:
 // each returns a frame or -EAGAIN at once, in order, so completions come in frame order. The
 // batch grows while batches come back full and shrinks to what the last one found.
 //
@@ -18,7 +18,7 @@
 //
 // Concurrency: rx() is called by one thread, always the same (the ring is SINGLE_ISSUER, bound
 // to the first thread that calls rx()); if another thread calls it, rx_failed() turns true and
-// the port falls back to readv(). tx() is called by one thread at a time, any thread.
+// the port falls back to read(). tx() is called by one thread at a time, any thread.
 //
 // Teardown: the multishot poll holds a reference to the tun file. Closing a DEFER_TASKRUN ring
 // cancels it, but the kernel drops that reference later, from a work queue, so the tap would

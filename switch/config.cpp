@@ -48,9 +48,9 @@ po::options_description switch_options() {
     ("fdb-static", po::value<std::vector<std::string>>()->composing(),
        "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name")
     ("tap-io", po::value<std::string>()->default_value("syscall"),
-       "I/O of raw-fd tap ports without io=: syscall (one readv/writev per frame; measured "
+       "I/O of raw-fd tap ports without io=: syscall (one read/write per frame; measured "
        "faster on machines where system calls are cheap) or uring (batched through io_uring; "
-       "readv/writev where io_uring is unavailable)");
+       "read/write where io_uring is unavailable)");
   // clang-format on
   d.add(dataplane_options(kHelpWidth, kHelpWidth - 40));
   return d;

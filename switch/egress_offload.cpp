@@ -28,7 +28,7 @@ bool is_tagged(const rte_mbuf* m) noexcept {
 
 }  // namespace
 
-EgressOffload::EgressOffload(Counter& copies) : copies_(copies) {
+EgressOffload::EgressOffload(Counter& copies, rte_mempool* frames) : copies_(copies), frames_(frames) {
   static std::atomic<unsigned> next{0};
   const std::string name = "gso-ind" + std::to_string(next.fetch_add(1));
   indirect_ = rte_pktmbuf_pool_create(name.c_str(), kIndirectMbufs, 64, 0, 0, rte_socket_id());
@@ -53,7 +53,7 @@ unsigned EgressOffload::drop(rte_mbuf* m, DropReason r, SwitchPortCounters& c) n
 
 unsigned EgressOffload::pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept {
   if (unlikely(!o.multi_seg && m->nb_segs > 1)) {
-    rte_mbuf* lin = soft_linearize(m);
+    rte_mbuf* lin = soft_linearize(m, frames_);
     if (!lin) return drop(m, DropReason::no_mbuf, c);
     copies_.add();
     rte_pktmbuf_free(m);
@@ -66,7 +66,7 @@ unsigned EgressOffload::pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, S
 unsigned EgressOffload::complete_checksum(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out,
                                           SwitchPortCounters& c) noexcept {
   if (!first_segment_private(m)) {  // shared with another egress: change a copy
-    rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+    rte_mbuf* copy = rte_pktmbuf_copy(m, frames_, 0, UINT32_MAX);
     if (!copy) return drop(m, DropReason::no_mbuf, c);
     copies_.add();
     copy->ol_flags = m->ol_flags;
@@ -92,7 +92,7 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     if (!tcp && seg_frame > limit) return drop(m, DropReason::oversize, c);
     unsigned k = 0;
     bool copied = false;
-    switch (soft_segment(m, std::min(seg_frame, limit), indirect_, out, cap, &k, &copied)) {
+    switch (soft_segment(m, std::min(seg_frame, limit), frames_, indirect_, out, cap, &k, &copied)) {
       case SegmentResult::ok: break;
       case SegmentResult::no_mbuf: return drop(m, DropReason::no_mbuf, c);
       case SegmentResult::too_many: return drop(m, DropReason::oversize, c);

@@ -40,9 +40,10 @@ class EgressOffload {
   // Most frames one prepare() may produce: a 64 KB GSO frame cut for an MTU of about 300.
   static constexpr unsigned kMaxSegments = 256;
 
-  // `copies` counts frames whose data it copies (the worker's WorkerCounters::copies). Throws
-  // Error if its pool cannot be created.
-  explicit EgressOffload(Counter& copies);
+  // `copies` counts frames whose data it copies (the worker's WorkerCounters::copies); copies
+  // and segment headers come from `frames` (the switch's pool). Throws Error if its pool of
+  // indirect mbufs cannot be created.
+  EgressOffload(Counter& copies, rte_mempool* frames);
   ~EgressOffload();
   EgressOffload(const EgressOffload&) = delete;
   EgressOffload& operator=(const EgressOffload&) = delete;
@@ -64,6 +65,7 @@ class EgressOffload {
   unsigned complete_checksum(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept;
   unsigned pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept;
 
+  rte_mempool* frames_;
   rte_mempool* indirect_ = nullptr;
   Counter& copies_;
 };

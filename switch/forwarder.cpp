@@ -27,13 +27,13 @@ const char* to_string(DropReason r) {
   return "?";
 }
 
-Forwarder::Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters)
+Forwarder::Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters, rte_mempool* frames)
     : worker_(worker),
       fdb_(fdb),
       counters_(counters),
       batches_(new TxBatch[kMaxPorts]),
       dirty_(new uint16_t[kMaxPorts]),
-      egress_(counters.copies) {}
+      egress_(counters.copies, frames) {}
 
 void Forwarder::set_ports(const std::vector<TxTarget>& ports) {
   flush();

@@ -42,7 +42,8 @@ namespace tapswitch {
 
 class Forwarder {
  public:
-  Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters);
+  // `frames`: the switch's pool, for the copies and segments it makes (EgressOffload).
+  Forwarder(unsigned worker, Fdb& fdb, WorkerCounters& counters, rte_mempool* frames);
 
   // The ports frames may leave through. Sends whatever is still batched first.
   void set_ports(const std::vector<TxTarget>& ports);

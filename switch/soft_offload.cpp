@@ -115,11 +115,11 @@ bool finish_segment(rte_mbuf* s, uint64_t ol, uint32_t index, bool last, uint32_
   return soft_l4_checksum(s);
 }
 
-SegmentResult segment_gso(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect, rte_mbuf** out,
+SegmentResult segment_gso(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct, rte_mempool* indirect, rte_mbuf** out,
                           unsigned cap, unsigned* n_out) noexcept {
   const uint64_t ol = m->ol_flags;
   rte_gso_ctx ctx{};
-  ctx.direct_pool = m->pool;
+  ctx.direct_pool = direct;
   ctx.indirect_pool = indirect;
   ctx.gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
   ctx.gso_size = static_cast<uint16_t>(frame_len);
@@ -148,7 +148,7 @@ SegmentResult segment_gso(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect
   return SegmentResult::ok;
 }
 
-SegmentResult segment_copy(rte_mbuf* m, uint32_t frame_len, rte_mbuf** out, unsigned nseg) noexcept {
+SegmentResult segment_copy(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct, rte_mbuf** out, unsigned nseg) noexcept {
   const uint64_t ol = m->ol_flags;
   const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
   const uint32_t seg_payload = frame_len - hdrs;
@@ -163,7 +163,7 @@ SegmentResult segment_copy(rte_mbuf* m, uint32_t frame_len, rte_mbuf** out, unsi
   uint32_t off = hdrs;
   for (unsigned i = 0; i < nseg; ++i) {
     const uint32_t len = std::min(seg_payload, m->pkt_len - off);
-    rte_mbuf* s = rte_pktmbuf_alloc(m->pool);
+    rte_mbuf* s = rte_pktmbuf_alloc(direct);
     char* d = s ? rte_pktmbuf_append(s, static_cast<uint16_t>(hdrs)) : nullptr;
     if (!d || !append_from(s, m, off, len)) {
       if (s) rte_pktmbuf_free(s);
@@ -229,7 +229,7 @@ bool soft_l4_checksum(rte_mbuf* m) noexcept {
   return true;
 }
 
-SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect, rte_mbuf** out,
+SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct, rte_mempool* indirect, rte_mbuf** out,
                            unsigned cap, unsigned* n_out, bool* copied) noexcept {
   *n_out = 0;
   *copied = false;
@@ -242,15 +242,15 @@ SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirec
   const unsigned nseg = (m->pkt_len - hdrs + seg_payload - 1) / seg_payload;
   if (nseg > cap) return SegmentResult::too_many;
   if ((ol & RTE_MBUF_F_TX_TCP_SEG) && (ol & RTE_MBUF_F_TX_IPV4) && first_segment_private(m))
-    return segment_gso(m, frame_len, indirect, out, cap, n_out);
+    return segment_gso(m, frame_len, direct, indirect, out, cap, n_out);
   *copied = true;
-  SegmentResult r = segment_copy(m, frame_len, out, nseg);
+  SegmentResult r = segment_copy(m, frame_len, direct, out, nseg);
   if (r == SegmentResult::ok) *n_out = nseg;
   return r;
 }
 
-rte_mbuf* soft_linearize(const rte_mbuf* m) noexcept {
-  rte_mbuf* n = rte_pktmbuf_alloc(m->pool);
+rte_mbuf* soft_linearize(const rte_mbuf* m, rte_mempool* pool) noexcept {
+  rte_mbuf* n = rte_pktmbuf_alloc(pool);
   if (!n) return nullptr;
   char* d = rte_pktmbuf_append(n, static_cast<uint16_t>(std::min<uint32_t>(m->pkt_len, UINT16_MAX)));
   if (!d || m->pkt_len > UINT16_MAX) {

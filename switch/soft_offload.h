@@ -34,13 +34,14 @@ enum class SegmentResult : uint8_t { ok, no_mbuf, too_many, bad };
 // payload per segment is frame_len minus the headers), stored in out[0..*n_out). m itself is
 // left unchanged (librte_gso is given only frames no other thread can see, as it changes flags
 // of its input while it works) and still owned by the caller. `indirect` is the pool for the
-// zero-copy payload references; header copies come from m's own pool. *copied tells whether the
+// zero-copy payload references, `direct` the one for header and payload copies (the switch's
+// pool: m itself may sit in a port's pool of 64 KB buffers). *copied tells whether the
 // payload was copied (the segmenter of this file) rather than referenced (librte_gso).
-SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* indirect, rte_mbuf** out,
+SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct, rte_mempool* indirect, rte_mbuf** out,
                            unsigned cap, unsigned* n_out, bool* copied) noexcept;
 
-// A copy of m in one segment (for ports without multi-segment transmit), or nullptr if its pool
-// is empty or the frame does not fit one of its mbufs.
-rte_mbuf* soft_linearize(const rte_mbuf* m) noexcept;
+// A copy of m in one mbuf of `pool` (for ports without multi-segment transmit), or nullptr if
+// the pool is empty or the frame does not fit one of its mbufs.
+rte_mbuf* soft_linearize(const rte_mbuf* m, rte_mempool* pool) noexcept;
 
 }  // namespace tapswitch

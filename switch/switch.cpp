@@ -36,7 +36,7 @@ unsigned Switch::pool_size(const SwitchConfig& config) {
 unsigned Switch::memory_mb(const SwitchConfig& config) {
   if (config.memory_mb) return config.memory_mb;
   // Measured here: a raw-fd tap queue's 64 KB buffers take about 4.3 MB with io_uring (16
-  // reads in flight + 48) and 3.3 MB with readv/writev (1 + 48); an mbuf about 2.5 KB.
+  // reads in flight + 48) and 3.3 MB with read/write (1 + 48); an mbuf about 2.5 KB.
   double mb = 96 + pool_size(config) * 2.5 / 1024 + config.fdb_size * 40.0 / (1 << 20);
   for (const auto& ps : config.ports)
     if (ps.kind != PortKind::dpdk) mb += (ps.io == TapIo::uring ? 4.5 : 3.5) * ps.queues;
@@ -62,7 +62,7 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
   for (unsigned w = 0; w < config.dp.workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll));
+    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll, pool_->get()));
     workers_.back()->set_capture(&captures_);
   }
   capman_ = std::make_unique<CaptureManager>(*this);

@@ -33,13 +33,13 @@ uint64_t mono_ns() noexcept {
 
 }  // namespace
 
-Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll)
+Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames)
     : index_(index),
       lcore_(lcore),
       poll_(poll),
       fdb_(fdb),
       counters_(std::make_unique<WorkerCounters>()),
-      forwarder_(index, fdb, *counters_),
+      forwarder_(index, fdb, *counters_, frames),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       plan_(std::make_unique<WorkerPlan>()) {
   if (!epoll_) fail("epoll_create1: {}", std::strerror(errno));

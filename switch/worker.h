@@ -39,7 +39,8 @@ namespace tapswitch {
 
 class Worker {
  public:
-  Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll);
+  // `frames`: the switch's pool (see Forwarder).
+  Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames);
   ~Worker();
 
   // Starts the loop on the worker's lcore; throws Error if the lcore is busy.

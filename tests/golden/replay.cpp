@@ -46,7 +46,7 @@ std::string counters_text(const SwitchPortTotals& t) {
 class Rig {
  public:
   explicit Rig(const std::vector<std::string>& names)
-      : names_(names), counters_(std::make_unique<WorkerCounters>()), fwd_(0, fdb_, *counters_) {
+      : names_(names), counters_(std::make_unique<WorkerCounters>()), fwd_(0, fdb_, *counters_, pool().get()) {
     std::vector<TxTarget> tx;
     for (size_t i = 0; i < names.size(); ++i) {
       ports_.push_back(std::make_unique<FakePort>(names[i]));

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The io_uring path and the readv/writev path of raw-fd taps forward identical frame sequences.
+"""The io_uring path and the read/write path of raw-fd taps forward identical frame sequences.
 
 Three namespaces: a sends, b (offload=off) and c (offload=on) capture. The same switch setup
 runs twice, with --tap-io uring and with --tap-io syscall; each time a sends one fixed sequence
@@ -99,10 +99,10 @@ def test(t):
               f"{s}: {len(plain)} plain frames of {len(sent_plain)} sent; these differ: {wrong[:10]}")
         check(len(uring[s]) == len(syscall[s]), f"{s}: {len(uring[s])} frames with io_uring, {len(syscall[s])} without")
         diff = [i for i, (x, y) in enumerate(zip(uring[s], syscall[s])) if x != y]
-        check(not diff, f"{s}: frames {diff[:10]} differ between io_uring and readv/writev")
+        check(not diff, f"{s}: frames {diff[:10]} differ between io_uring and read/write")
     check(len(uring["b"]) == 301 + 3 + 7 + 14 + 28, f"b: {len(uring['b'])} frames, expected the GSO frames cut")
     check(len(uring["c"]) == 301 + 4, f"c: {len(uring['c'])} frames, expected the GSO frames whole")
-    say("io_uring and readv/writev: identical sequences at b (segmented) and c (whole)")
+    say("io_uring and read/write: identical sequences at b (segmented) and c (whole)")
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ TEST(TxRing, FramesCrossToTheOwnerInOrder) {
   {
     Fdb fdb{FdbConfig{.capacity = 1024, .workers = 2}};
     WorkerCounters c0, c1;
-    Forwarder f0(0, fdb, c0), f1(1, fdb, c1);
+    Forwarder f0(0, fdb, c0, test::pool().get()), f1(1, fdb, c1, test::pool().get());
     FakePort p0("p0"), p1("p1");
     Ring ring("txtest", 64, RING_F_SP_ENQ | RING_F_SC_DEQ);
     WakeUp owner;
@@ -163,7 +163,7 @@ TEST(TxRing, AFullRingDropsAndCountsTxFull) {
   {
     Fdb fdb{FdbConfig{.capacity = 1024, .workers = 2}};
     WorkerCounters c1;
-    Forwarder f1(1, fdb, c1);
+    Forwarder f1(1, fdb, c1, test::pool().get());
     FakePort p0("p0"), p1("p1");
     Ring ring("txfull", 8, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
     WakeUp owner;

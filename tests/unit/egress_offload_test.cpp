@@ -77,7 +77,7 @@ class EgressTest : public ::testing::Test {
   }
 
   Counter copies_;
-  EgressOffload egress_{copies_};
+  EgressOffload egress_{copies_, pool().get()};
   SwitchPortCounters counters_;
   rte_mbuf* out_[EgressOffload::kMaxSegments];
   unsigned n_ = 0;

@@ -27,7 +27,7 @@ class ForwarderRig : public ::testing::Test {
   // n fake ports p0..p(n-1), each reached through its own tx queue 0.
   void make_ports(unsigned n) {
     counters_ = std::make_unique<WorkerCounters>();
-    fwd_ = std::make_unique<Forwarder>(0, fdb_, *counters_);
+    fwd_ = std::make_unique<Forwarder>(0, fdb_, *counters_, pool().get());
     for (unsigned i = 0; i < n; ++i) ports_.push_back(std::make_unique<FakePort>("p" + std::to_string(i)));
   }
   // Hands the ports to the forwarder (after any per-port setup, such as capabilities).

@@ -91,7 +91,7 @@ TEST(WorkerParking, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
   Fdb fdb{FdbConfig{}};
   NotifyingPort costly("costly", true), cheap("cheap", false);
   {
-    Worker w(0, lcore, fdb, PollMode::busy);
+    Worker w(0, lcore, fdb, PollMode::busy, test::pool().get());
     auto plan = std::make_unique<WorkerPlan>();
     plan->rx = {{0, &costly, 0}, {1, &cheap, 0}};
     plan->tx = {{0, &costly, 0}, {1, &cheap, 0}};

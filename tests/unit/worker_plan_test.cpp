@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fake_port.h"
+#include "tests/unit/eal_env.h"
 #include "switch/worker.h"
 
 namespace tapswitch {
@@ -24,7 +25,7 @@ std::unique_ptr<WorkerPlan> plan_of(std::vector<RxAssignment> rx) {
 
 TEST(WorkerPlanChange, QueuesThatLeaveThePlanAreReleasedOnce) {
   Fdb fdb{FdbConfig{}};
-  Worker w(0, 0, fdb, PollMode::adaptive);
+  Worker w(0, 0, fdb, PollMode::adaptive, test::pool().get());
   FakePort a("a"), b("b");
   w.publish(plan_of({{0, &a, 0}, {0, &a, 1}, {1, &b, 0}}));
   EXPECT_EQ(a.released, Queues{});

@@ -1,0 +1,128 @@
+// What a raw-fd tap receives (ports/tap_frames.h), on a real tap: each frame is read whole into
+// a 64 KB buffer; a frame of up to an ordinary mbuf's room is copied into one, a longer one
+// keeps its 64 KB buffer as one segment; a frame that fills the whole buffer (which the kernel
+// may have cut short) is dropped and counted as oversize, never passed on truncated. Checked on
+// both I/O paths, with frames sent on the tap's kernel side through a packet socket.
+//
+// Uses real taps: needs root and /dev/net/tun, and is skipped without them.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "eal_env.h"
+#include "ports/port_spec.h"
+#include "ports/tap_port.h"
+
+namespace tapswitch {
+namespace {
+
+constexpr uint16_t kTestEtherType = 0x88b5;  // IEEE local experimental: nothing else sends it
+
+bool can_make_taps() { return ::geteuid() == 0 && ::access("/dev/net/tun", R_OK | W_OK) == 0; }
+
+// A frame of `len` bytes whose payload encodes its length, so a truncated or mixed-up frame shows.
+std::vector<uint8_t> frame(uint32_t len) {
+  std::vector<uint8_t> f(len);
+  const uint8_t hdr[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, kTestEtherType >> 8, kTestEtherType & 0xff};
+  std::copy(hdr, hdr + 14, f.begin());
+  for (uint32_t i = 14; i < len; ++i) f[i] = static_cast<uint8_t>((i * 7 + len) & 0xff);
+  return f;
+}
+
+std::vector<uint8_t> bytes_of(const rte_mbuf* m) {
+  std::vector<uint8_t> b(m->pkt_len);
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, m->pkt_len, b.data()));
+  if (p != nullptr && p != b.data()) std::copy(p, p + m->pkt_len, b.begin());
+  return b;
+}
+
+void check_rx(const std::string& io) {
+  const std::string name = "tirx" + io.substr(0, 2) + std::to_string(::getpid() % 1000000);
+  // 65521: the largest MTU tun allows (65535 less the Ethernet header).
+  auto port = TapPort::open(parse_port_spec("tap:" + name + ",mtu=65521,io=" + io), test::pool());
+  if (io == "uring" && port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";
+  ASSERT_EQ(std::system(("ip link set " + name + " up").c_str()), 0);
+
+  UniqueFd sock(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(sock) << "packet socket: " << std::strerror(errno);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
+  to.sll_halen = 6;
+  ASSERT_NE(to.sll_ifindex, 0);
+  int sndbuf = 1 << 20;
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+
+  const uint32_t room = rte_pktmbuf_data_room_size(test::pool().get()) - RTE_PKTMBUF_HEADROOM;
+  const uint32_t largest = UINT16_MAX - RTE_PKTMBUF_HEADROOM - 1;  // a 64 KB buffer, headroom kept
+  const std::vector<uint32_t> whole = {60, room, room + 1, 9014, largest};
+  const uint64_t oversize0 = port->stats().rx_oversize;
+  for (uint32_t len : whole) {
+    auto f = frame(len);
+    ASSERT_EQ(::sendto(sock.get(), f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(len))
+        << "sending " << len << " bytes: " << std::strerror(errno);
+  }
+  // One byte more fills the buffer exactly, 100 more is cut short by the kernel: both must be
+  // dropped and counted, never passed on.
+  for (uint32_t len : {largest + 1, largest + 100}) {
+    auto cut = frame(len);
+    ASSERT_EQ(::sendto(sock.get(), cut.data(), cut.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(len));
+  }
+  auto last = frame(61);  // proves the port reads on after the drop
+  ASSERT_EQ(::sendto(sock.get(), last.data(), last.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 61);
+
+  std::vector<uint32_t> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (got.size() < whole.size() + 1 && std::chrono::steady_clock::now() < deadline) {
+    rte_mbuf* pkts[32];
+    const uint16_t n = port->rx_burst(0, pkts, 32);
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+      if (m->data_len >= 14 && p[12] == (kTestEtherType >> 8) && p[13] == (kTestEtherType & 0xff)) {
+        got.push_back(m->pkt_len);
+        EXPECT_EQ(m->nb_segs, 1) << m->pkt_len << "-byte frame: one segment";
+        EXPECT_EQ(bytes_of(m), frame(m->pkt_len)) << m->pkt_len << "-byte frame: content";
+        if (m->pkt_len <= room)
+          EXPECT_EQ(m->pool, test::pool().get()) << m->pkt_len << "-byte frame: copied into an ordinary mbuf";
+        else
+          EXPECT_NE(m->pool, test::pool().get()) << m->pkt_len << "-byte frame: kept in its 64 KB buffer";
+      }
+      rte_pktmbuf_free(m);
+    }
+  }
+  std::vector<uint32_t> want = whole;
+  want.push_back(61);
+  EXPECT_EQ(got, want) << "frames up to " << largest << " bytes arrive whole and in order; the longer one does not";
+  EXPECT_EQ(port->stats().rx_oversize - oversize0, 2u) << "the frames that filled the buffer are counted";
+  port->rx_release(0);
+}
+
+TEST(TapRx, WholeFramesAndTheLimitOnReadWrite) {
+  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  check_rx("syscall");
+}
+
+TEST(TapRx, WholeFramesAndTheLimitOnIoUring) {
+  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  check_rx("uring");
+}
+
+}  // namespace
+}  // namespace tapswitch
