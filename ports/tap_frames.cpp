@@ -92,6 +92,18 @@ void TapRxFrames::release(RxSlot& s) noexcept {
   s.head = s.big = nullptr;
 }
 
+uint8_t* header_in_headroom(rte_mbuf* m, uint8_t hdr_len) noexcept {
+  if (m->nb_segs != 1 || !RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1 || rte_pktmbuf_headroom(m) < hdr_len)
+    return nullptr;
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*) - hdr_len;
+  if (hdr_len) {  // an adopted fd may have a longer header than VnetHdr: the rest is zero
+    const VnetHdr h = mbuf_to_vnet_hdr(m);
+    std::memcpy(p, &h, std::min<size_t>(sizeof h, hdr_len));
+    if (hdr_len > sizeof h) std::memset(p + sizeof h, 0, hdr_len - sizeof h);
+  }
+  return p;
+}
+
 unsigned tx_iov(const rte_mbuf* m, VnetHdrBuf& hdr, uint8_t hdr_len, iovec* iov) noexcept {
   unsigned k = 0;
   if (hdr_len) {

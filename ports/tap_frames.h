@@ -85,6 +85,14 @@ class TapRxFrames {
   TapRxCounters& c_;
 };
 
+// For a frame in one mbuf that nothing else holds: writes its virtio-net header (if hdr_len)
+// just before its data and returns where the header starts, so that header and frame go out in
+// one write(): 2.8% more 60 B frames forwarded than with writev() and a separate header (median
+// of five alternating pairs of 60 B trafgen runs through two taps, every pair in favour).
+// nullptr when the frame is chained, shared (flooded to ports that may still be sending it),
+// indirect, or lacks the headroom; those take tx_iov() and writev().
+uint8_t* header_in_headroom(rte_mbuf* m, uint8_t hdr_len) noexcept;
+
 // The iovecs to write mbuf `m` with: its header, built into `hdr`, if hdr_len, then each
 // segment. Returns their count, or 0 if the chain has kMaxTxIov segments or more.
 constexpr unsigned kMaxTxIov = 64;

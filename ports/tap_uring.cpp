@@ -227,7 +227,8 @@ uint16_t TapUring::tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounter
     rte_mbuf* m = pkts[taken];
     const unsigned slot = tx_free_[tx_free_n_ - 1];
     TxSlot& s = tx_slots_[slot];
-    const unsigned k = tx_iov(m, s.hdr, hdr_len, s.iov);
+    uint8_t* one = header_in_headroom(m, hdr_len);  // one buffer: a plain write
+    const unsigned k = one ? 1 : tx_iov(m, s.hdr, hdr_len, s.iov);
     if (unlikely(k == 0)) {  // a chain too long to write
       c.errors.add();
       c.last_error.set(EMSGSIZE);
@@ -238,7 +239,10 @@ uint16_t TapUring::tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounter
     if (unlikely(!sqe)) break;
     --tx_free_n_;
     s.m = m;
-    io_uring_prep_writev(sqe, fd_, s.iov, k, 0);
+    if (one)
+      io_uring_prep_write(sqe, fd_, one, hdr_len + m->data_len, 0);
+    else
+      io_uring_prep_writev(sqe, fd_, s.iov, k, 0);
     io_uring_sqe_set_data64(sqe, slot);
     ++queued;
   }

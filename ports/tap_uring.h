@@ -12,7 +12,7 @@
 // frame woke all of them, and each re-armed its poll: about 12 poll arms per frame with 16 reads
 // armed, measured with the io_uring:io_uring_poll_arm tracepoint.)
 //
-// Transmit: one writev per frame, all of a burst submitted with one io_uring_enter. Tap writes
+// Transmit: one write per frame (writev for a chained or shared frame), all of a burst submitted with one io_uring_enter. Tap writes
 // complete within that call; the frames are freed as their completions are reaped, and a frame
 // whose write did not complete yet keeps its slot until it does.
 //

@@ -65,9 +65,9 @@ class EgressOffload {
   unsigned complete_checksum(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept;
   unsigned pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept;
 
+  Counter& copies_;
   rte_mempool* frames_;
   rte_mempool* indirect_ = nullptr;
-  Counter& copies_;
 };
 
 }  // namespace tapswitch
