@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -320,6 +322,37 @@ int TapIfControl::set_mtu(int tap_fd, unsigned mtu) {
     return err == 0;
   });
   return err;
+}
+
+int set_gso_max_size(const std::string& ifname, uint32_t bytes) {
+  const unsigned index = ::if_nametoindex(ifname.c_str());
+  if (index == 0) return errno;
+  UniqueFd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!nl) return errno;
+  // RTM_NEWLINK on an existing link, with one attribute: the netlink message is three
+  // fixed-size parts, too small to call for a library.
+  alignas(NLMSG_ALIGNTO) char req[NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t))] = {};
+  auto* nh = reinterpret_cast<nlmsghdr*>(req);
+  nh->nlmsg_len = sizeof req;
+  nh->nlmsg_type = RTM_NEWLINK;
+  nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nh->nlmsg_seq = 1;
+  auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(nh));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = static_cast<int>(index);
+  auto* rta = reinterpret_cast<rtattr*>(req + NLMSG_SPACE(sizeof(ifinfomsg)));
+  rta->rta_type = IFLA_GSO_MAX_SIZE;
+  rta->rta_len = RTA_LENGTH(sizeof(uint32_t));
+  std::memcpy(RTA_DATA(rta), &bytes, sizeof bytes);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(nl.get(), req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return errno;
+  alignas(NLMSG_ALIGNTO) char reply[1024];
+  const ssize_t r = ::recv(nl.get(), reply, sizeof reply, 0);
+  if (r < 0) return errno;
+  const auto* rh = reinterpret_cast<const nlmsghdr*>(reply);
+  if (static_cast<size_t>(r) < NLMSG_LENGTH(sizeof(nlmsgerr)) || rh->nlmsg_type != NLMSG_ERROR) return EPROTO;
+  return -static_cast<const nlmsgerr*>(NLMSG_DATA(rh))->error;  // 0: the acknowledgement
 }
 
 bool tap_link_up(int fd) { return TapIfControl().link_up(fd); }

@@ -93,6 +93,11 @@ class TapIfControl {
   uint64_t ns_ino_ = 0;  // the namespace sock_ was made in
 };
 
+// Caps the GSO packets the kernel hands interface `ifname` (of this network namespace) at
+// `bytes` (IFLA_GSO_MAX_SIZE, over rtnetlink): a larger one is segmented by the kernel before
+// it reaches the tap's fd, and TCP builds none. Returns 0, or the errno of the failure.
+int set_gso_max_size(const std::string& ifname, uint32_t bytes);
+
 // Sets the MTU of the interface behind a tap fd. Throws Error naming the spec and the reason.
 void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);
 

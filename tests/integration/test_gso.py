@@ -13,7 +13,8 @@ Five namespaces, one port each:
   e  tap, offload=on, mtu=1000   TCP cut to its MTU though it takes TSO; UDP GSO datagrams are
                        larger than its MTU and cannot be re-cut: dropped, counted as oversize
 Broadcast GSO frames reach every port (a shared frame: segmented by copy), then a unicast one
-reaches b alone (a private frame: segmented by librte_gso).
+reaches b alone (a private frame: segmented by librte_gso). Last, a UDP GSO frame longer than one
+read of a tap brings whole is cut by a's kernel (the switch lowered a's gso_max_size) and arrives.
 """
 import struct
 
@@ -120,12 +121,27 @@ def test(t):
     check(not got["c"] and not got["d"] and not got["e"], "the unicast frame reached other ports")
     say("unicast tcp4: 40000 bytes -> 28 segments at b only")
 
+    big_segs = 0
+    if uso:
+        # A UDP GSO datagram near the 64 KB IP limit is longer than one read of a's fd brings
+        # whole (65,406 bytes, ports/tap_frames.h). The switch capped a's gso_max_size, so a's
+        # kernel cuts it before the switch sees it, instead of the switch dropping it.
+        for r in rx.values():
+            r.flush()
+        big, mss = 65400, 1400
+        big_segs = -(-big // mss)
+        payload = send_gso(tx, BCAST, False, True, big, mss)
+        got_b = rx["b"].collect(flow, 5, until=lambda g: len(g) >= big_segs)
+        check_segments(f"udp4 GSO frame of {14 + 20 + 8 + big} bytes at b", got_b, payload, 1514, mss, True)
+        say(f"udp4: a {14 + 20 + 8 + big}-byte GSO frame is cut by a's kernel and arrives as {big_segs} datagrams")
+
     ports = sw.ports()
     for n, p in ports.items():
         for k in ("no_mbuf", "bad_offload", "tx_full", "rx_errors", "tx_errors"):
             d = p["drops"].get(k, 0) - base[n]["drops"].get(k, 0)
             check(d == 0, f"port {n}: {d} more {k} ({p['details']})")
-    want_oversize = 2 if uso else 0
+    check(ports[names["a"]]["drops"]["rx_oversize"] == 0, f"a: rx_oversize {ports[names['a']]['drops']['rx_oversize']}")
+    want_oversize = 2 + big_segs if uso else 0  # e (MTU 1000) drops the UDP datagrams
     check(ports[names["e"]]["drops"]["oversize"] == want_oversize,
           f"e: oversize {ports[names['e']]['drops']['oversize']}, expected {want_oversize}")
     for s in (tx, *rx.values()):
