@@ -40,6 +40,10 @@ fi
 
 echo "== Building"
 [ -f build/build.ninja ] || meson setup build
+if [ "$what" = test ]; then
+  # The tests also run the FDB stress test built with ThreadSanitizer (about 30 s more).
+  meson configure build -Dtsan=true
+fi
 meson compile -C build
 
 case "$what" in
