@@ -48,11 +48,10 @@ std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
   std::unique_ptr<TapPort> port(new TapPort(spec, std::move(h), pool));
   // A read brings at most max_rx_frame() bytes whole (ports/tap_frames.h): have the kernel cut
   // longer GSO packets (only UDP GSO near the 64 KB IP limit gets there) before they reach the
-  // fd, instead of dropping them here. An adopted fd's interface may live in another namespace
-  // and is left as its owner set it.
-  if (spec.kind == PortKind::tap && port->handle_.offloads.vnet()) {
+  // fd, instead of dropping them here.
+  if (port->handle_.offloads.tun_f != 0) {
     const uint32_t cap = port->q_[0]->frames.max_rx_frame() + 1;
-    if (int e = set_gso_max_size(port->handle_.ifname, cap))
+    if (int e = set_gso_max_size(port->handle_.fd.get(), cap))
       spdlog::info("port {}: cannot cap the kernel's GSO packets at {} bytes ({}); longer ones are dropped "
                    "and counted as rx_oversize",
                    port->name(), cap, std::strerror(e));

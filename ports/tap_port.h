@@ -8,9 +8,9 @@
 //
 // Offloads (offload=on, the default): the fd carries a virtio-net header and the kernel side
 // hands over GSO frames of up to 64 KB with partial checksums, and takes them back, for the
-// offloads TUNSETOFFLOAD accepted (ports/tun.h). A created or attached tap's gso_max_size is
-// lowered to what one read brings whole (65,407 bytes), so the kernel cuts the rare larger GSO
-// packet before the switch sees it.
+// offloads TUNSETOFFLOAD accepted (ports/tun.h). The tap's gso_max_size is lowered to what one
+// read brings whole (65,407 bytes), so the kernel cuts the rare larger GSO packet before the
+// switch sees it.
 //
 // MTU: the kernel interface's MTU is the port's (ports/port.h); mtu=N sets it at open, and
 // refresh() follows later changes. Longer frames from the kernel are counted (rx_oversize)

@@ -324,11 +324,22 @@ int TapIfControl::set_mtu(int tap_fd, unsigned mtu) {
   return err;
 }
 
-int set_gso_max_size(const std::string& ifname, uint32_t bytes) {
-  const unsigned index = ::if_nametoindex(ifname.c_str());
-  if (index == 0) return errno;
-  UniqueFd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!nl) return errno;
+int set_gso_max_size(int tap_fd, uint32_t bytes) {
+  const std::string name = tap_ifname(tap_fd);
+  if (name.empty()) return ENODEV;
+  UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
+  if (!ns) return errno;
+  // A netlink socket speaks for the namespace it was made in, wherever it is used.
+  unsigned index = 0;
+  UniqueFd nl;
+  int err = 0;
+  const bool made = run_in_netns(ns.get(), [&] {
+    index = ::if_nametoindex(name.c_str());
+    if (index != 0) nl.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    err = errno;
+    return index != 0 && static_cast<bool>(nl);
+  });
+  if (!made) return err ? err : EPERM;
   // RTM_NEWLINK on an existing link, with one attribute: the netlink message is three
   // fixed-size parts, too small to call for a library.
   alignas(NLMSG_ALIGNTO) char req[NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t))] = {};

@@ -93,10 +93,11 @@ class TapIfControl {
   uint64_t ns_ino_ = 0;  // the namespace sock_ was made in
 };
 
-// Caps the GSO packets the kernel hands interface `ifname` (of this network namespace) at
-// `bytes` (IFLA_GSO_MAX_SIZE, over rtnetlink): a larger one is segmented by the kernel before
-// it reaches the tap's fd, and TCP builds none. Returns 0, or the errno of the failure.
-int set_gso_max_size(const std::string& ifname, uint32_t bytes);
+// Caps the GSO packets the kernel hands the interface behind a tap fd at `bytes`
+// (IFLA_GSO_MAX_SIZE, over rtnetlink, in whichever network namespace the interface lives now):
+// a larger one is segmented by the kernel before it reaches the fd, and TCP builds none.
+// Returns 0, or the errno of the failure. Control plane only: it starts a short thread.
+int set_gso_max_size(int tap_fd, uint32_t bytes);
 
 // Sets the MTU of the interface behind a tap fd. Throws Error naming the spec and the reason.
 void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);

@@ -4,7 +4,8 @@
 The test opens tap a itself with IFF_VNET_HDR and a 10-byte header (virtio_net_hdr without
 num_buffers), and hands the fd to tapswitch (tapfd:N); b is an ordinary tap port.
   1. offload=on (the default): the port reads the fd's header size, probes offloads, and TCP
-     moves 16 MB each way with sha256 equal, a's frames arriving as GSO frames;
+     moves 16 MB each way with sha256 equal, a's frames arriving as GSO frames; a's
+     gso_max_size (a lives in another namespace) is capped at what one read brings whole;
   2. a second switch adopts the same fd with offload=off: the header stays (only the fd's
      creator could remove it), the offloads go (TUNSETOFFLOAD 0), and TCP still passes, in
      frames no longer than the MTU.
@@ -45,6 +46,10 @@ def test(t):
         d = sw.ports()["guest"]["details"]
         check(d["vnet_hdr_len"] == 10, f"the adopted fd's header size was not honoured: {d}")
         check(("tso4" in d["offloads"]) == (offload == "on"), f"offload={offload}: {d['offloads']}")
+        if offload == "on":  # the interface lives in namespace a, not the switch's
+            link = a.exec("ip", "-d", "link", "show", a_if).stdout.split()
+            gso = link[link.index("gso_max_size") + 1] if "gso_max_size" in link else "?"
+            check(gso == "65407", f"the adopted tap's gso_max_size is {gso}, not capped at 65407")
         a.exec("ping", "-c", "2", "-i", "0.2", "-W", "2", "10.79.2.2")
         before = sw.ports()["guest"]["switch"]
         tcp_transfer(t, a, b, "10.79.2.2", port=5320)
