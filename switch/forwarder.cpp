@@ -62,7 +62,7 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     rte_mbuf* m = pkts[i];
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     bytes += m->pkt_len;
-    if (unlikely(m->data_len < kEthHeaderLen)) {
+    if (unlikely(m->data_len < kEthHeaderLen + 4) && is_runt(m)) {
       ic.drop(DropReason::runt);
       drops[n_drops++] = m;
       continue;

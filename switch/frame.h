@@ -48,6 +48,16 @@ inline bool mac_is_zero(const uint8_t* mac) noexcept {
   return (a | b) == 0;
 }
 
+// Too short to switch: less than an Ethernet header, or an 802.1Q TPID whose tag is cut short
+// (15 to 17 bytes): such a frame has no VLAN to be switched in. Call it only for frames of
+// fewer than kEthHeaderLen + 4 bytes (it is the rare case).
+inline bool is_runt(const rte_mbuf* m) noexcept {
+  if (m->data_len < kEthHeaderLen) return true;
+  if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) return false;
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  return p[12] == 0x81 && p[13] == 0x00;
+}
+
 // The caller guarantees data_len >= kEthHeaderLen.
 inline FrameClass classify(const rte_mbuf* m) noexcept {
   const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
