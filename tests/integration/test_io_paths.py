@@ -2,15 +2,18 @@
 """The io_uring path and the read/write path of raw-fd taps forward identical frame sequences.
 
 Three namespaces: a sends, b (offload=off) and c (offload=on) capture. The same switch setup
-runs twice, with --tap-io uring and with --tap-io syscall; each time a sends one fixed sequence
+runs three times: with --tap-io uring, with --tap-io syscall, and with --tap-io uring where
+io_uring is refused (io_uring_setup fails with ENOSYS under a seccomp filter, tests/integration/
+no_uring.cpp), so the switch must fall back to read/write; each time a sends one fixed sequence
 through a packet socket with PACKET_VNET_HDR:
   - 300 frames of many sizes (60 to 1518 bytes), broadcast, multicast and unknown unicast,
     some 802.1Q-tagged, each numbered;
   - 4 TCP GSO frames (b gets them cut, c whole);
   - a final marker.
-What b and c capture must be, byte for byte and in order, the same in both runs; the plain
+What b and c capture must be, byte for byte and in order, the same in every run; the plain
 frames must also be exactly those sent, in order. Each run's ports must report the I/O path
-asked for (unless this kernel refuses io_uring, which the log says, and the test then skips).
+asked for, or read/write in the refused run, whose log must say why once (unless this kernel
+refuses io_uring anyway, which the log says, and the test then skips).
 """
 import struct
 
@@ -50,12 +53,17 @@ def ours(f):
     return f[6:12] == SRC
 
 
-def run(t, io, ns, names):
+def run(t, io, ns, names, refused=False):
+    wrap = [tslib.binary("NO_URING", "no_uring")] if refused else []
     sw = t.daemon([f"tap:{names['a']},offload=on", f"tap:{names['b']},offload=off",
-                   f"tap:{names['c']},offload=on"], args=["--tap-io", io])
+                   f"tap:{names['c']},offload=on"], args=["--tap-io", io], wrap=wrap)
     for s in "abc":
         ns[s].take(names[s])
-    if io == "uring" and "io_uring is not available" in sw.log():
+    said = sw.log().count("io_uring is not available")
+    if refused:
+        check(said == 1, f"refused run: expected one line saying io_uring is not available:\n{sw.log()}")
+        io = "syscall"  # what the ports must fall back to
+    elif io == "uring" and said:
         say("SKIP: io_uring is refused on this machine: " + sw.log())
         sw.stop()
         return None
@@ -78,7 +86,7 @@ def run(t, io, ns, names):
         bad = {k: v for k, v in p["drops"].items() if v and k not in ("tx_errors",)}
         check(not bad, f"{io}: port {n} dropped {bad}")
     sw.stop()
-    say(f"{io}: b captured {len(got['b'])} frames, c {len(got['c'])}")
+    say(f"{io}{' (io_uring refused)' if refused else ''}: b captured {len(got['b'])} frames, c {len(got['c'])}")
     return got
 
 
@@ -90,6 +98,7 @@ def test(t):
     if uring is None:
         tslib.sys.exit(tslib.SKIP)
     syscall = run(t, "syscall", ns, names)
+    fallback = run(t, "uring", ns, names, refused=True)
     # A packet socket reads 802.1Q frames with their tag taken out (it is in the aux data).
     sent_plain = [f[:12] + f[16:] if f[12:14] == b"\x81\x00" else f for f, hdr in sequence() if hdr is None]
     for s in "bc":
@@ -100,9 +109,11 @@ def test(t):
         check(len(uring[s]) == len(syscall[s]), f"{s}: {len(uring[s])} frames with io_uring, {len(syscall[s])} without")
         diff = [i for i, (x, y) in enumerate(zip(uring[s], syscall[s])) if x != y]
         check(not diff, f"{s}: frames {diff[:10]} differ between io_uring and read/write")
+        check(fallback[s] == syscall[s], f"{s}: the fallback run's frames differ from read/write's")
     check(len(uring["b"]) == 301 + 3 + 7 + 14 + 28, f"b: {len(uring['b'])} frames, expected the GSO frames cut")
     check(len(uring["c"]) == 301 + 4, f"c: {len(uring['c'])} frames, expected the GSO frames whole")
-    say("io_uring and read/write: identical sequences at b (segmented) and c (whole)")
+    say("io_uring, read/write and the fallback from a refused io_uring: identical sequences at b "
+        "(segmented) and c (whole)")
 
 
 if __name__ == "__main__":

@@ -235,13 +235,13 @@ def dpdk_runtime_dirs(pid, since, extra=()):
 class Daemon:
     """One tapswitch, with its own control socket and log in a private directory."""
 
-    def __init__(self, test, ports, args=(), pass_fds=(), allow=()):
+    def __init__(self, test, ports, args=(), pass_fds=(), allow=(), wrap=()):
         self.test = test
         self.allow = list(allow)
         self.dir = tempfile.mkdtemp(prefix="sw-", dir=test.tmp)
         self.ctl_path = os.path.join(self.dir, "ctl.sock")
         self.log_path = os.path.join(self.dir, "tapswitch.log")
-        self.cmd = [test.tapswitch, "--ctl", self.ctl_path]
+        self.cmd = [*wrap, test.tapswitch, "--ctl", self.ctl_path]  # wrap: a launcher, e.g. no_uring
         for p in ports:
             self.cmd += ["--port", p]
         self.cmd += list(args)
