@@ -12,7 +12,6 @@
 namespace tapswitch {
 
 namespace {
-
 bool is_tagged(const rte_mbuf* m) noexcept {
   const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
   if (m->data_len < kEthHdrLen) return false;
@@ -33,13 +32,9 @@ bool TapRxFrames::arm(RxSlot& s) noexcept {
     c_.nombuf.add();
     return false;
   }
-  if (!s.big) {
-    if (!(s.big = rte_pktmbuf_alloc(big_pool_))) {
-      c_.nombuf.add();
-      return false;
-    }
-    s.at = rte_pktmbuf_mtod(s.big, uint8_t*) - hdr_len_;
-    s.len = max_rx_frame_ + 1 + hdr_len_;
+  if (!s.big && !(s.big = rte_pktmbuf_alloc(big_pool_))) {
+    c_.nombuf.add();
+    return false;
   }
   return true;
 }
@@ -49,12 +44,13 @@ rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
     count_error(EPROTO);  // shorter than its virtio-net header
     return nullptr;
   }
-  if (unlikely(r >= s.len)) {
+  if (unlikely(r >= read_len())) {
     c_.oversize.add();  // it filled the buffer, so it may have been cut short; the slot keeps its buffers
     return nullptr;
   }
   const uint32_t len = static_cast<uint32_t>(r - hdr_len_);
-  const uint8_t* frame = s.at + hdr_len_;
+  const uint8_t* at = read_at(s);
+  const uint8_t* frame = at + hdr_len_;
   rte_mbuf* m;
   if (likely(len <= head_room_)) {
     m = s.head;
@@ -68,7 +64,7 @@ rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
   m->pkt_len = len;
   if (hdr_len_) {
     VnetHdr h{};  // the header may sit unaligned (an adopted fd's may have any length)
-    std::memcpy(&h, s.at, std::min<size_t>(sizeof h, hdr_len_));
+    std::memcpy(&h, at, std::min<size_t>(sizeof h, hdr_len_));
     if (unlikely(!vnet_hdr_to_mbuf(h, m))) {
       count_error(EBADMSG);  // a virtio-net header that does not fit the frame
       rte_pktmbuf_free(m);

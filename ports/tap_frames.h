@@ -21,13 +21,12 @@
 
 #include <sys/uio.h>
 
+#include <rte_mbuf.h>
+
 #include <cstdint>
 
 #include "base/counter.h"
 #include "ports/vnet_hdr.h"
-
-struct rte_mbuf;
-struct rte_mempool;
 
 namespace tapswitch {
 
@@ -39,13 +38,11 @@ struct VnetHdrBuf {
   uint8_t pad[kMaxVnetHdrLen - sizeof(VnetHdr)] = {};
 };
 
-// The buffers of one read in flight: the read goes into `big` at `at` for up to `len` bytes;
-// `head` waits for the frame to be copied into if it is small.
+// The buffers of one read in flight: the read goes into `big` (TapRxFrames::read_at and
+// read_len); `head` waits for the frame to be copied into if it is small.
 struct RxSlot {
   rte_mbuf* head = nullptr;  // from the switch's pool
   rte_mbuf* big = nullptr;   // from the port's big pool
-  uint8_t* at = nullptr;
-  uint32_t len = 0;
 };
 
 struct TapRxCounters {
@@ -58,9 +55,12 @@ class TapRxFrames {
  public:
   TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len, TapRxCounters& counters);
 
-  // Gives the slot its buffers (keeping those it has) and sets where to read. False if a pool
-  // is empty (counted in nombuf); the slot then keeps what it got.
+  // Gives the slot its buffers (keeping those it has). False if a pool is empty (counted in
+  // nombuf); the slot then keeps what it got.
   bool arm(RxSlot& s) noexcept;
+  // Where and how much an armed slot reads: header and frame, contiguous in its big buffer.
+  uint8_t* read_at(const RxSlot& s) const noexcept { return rte_pktmbuf_mtod(s.big, uint8_t*) - hdr_len_; }
+  uint32_t read_len() const noexcept { return max_rx_frame_ + 1 + hdr_len_; }
   // Makes a frame of a read that returned `r` bytes (header included): the slot's buffers pass
   // into the returned mbuf, which the caller owns. Returns nullptr when the frame is dropped
   // (longer than the MTU allows, or a bad header: counted); arm() the slot again either way.

@@ -113,7 +113,7 @@ uint16_t TapPort::rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   uint16_t got = 0;
   while (got < n) {
     if (!q.frames.arm(q.slot)) break;
-    ssize_t r = ::read(q.fd, q.slot.at, q.slot.len);
+    ssize_t r = ::read(q.fd, q.frames.read_at(q.slot), q.frames.read_len());
     if (r <= 0) {
       if (r < 0 && errno == EBADFD) q.detached = true;  // the interface was deleted: one error, then quiet
       if (r < 0 && errno != EAGAIN && errno != EINTR) q.frames.count_error(errno);

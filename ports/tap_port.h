@@ -17,8 +17,8 @@
 // and dropped.
 //
 // I/O: io=syscall (the default) does one read() and one write() (writev() for a chained or
-// shared frame) per frame, and the worker parks an
-// idle queue until its fd polls readable (rx_poll_costly); io=uring batches reads and writes
+// shared frame) per frame, and the worker parks an idle queue until its fd polls readable
+// (rx_poll_costly); io=uring batches reads and writes
 // through io_uring (ports/tap_uring.h), falling back to read/write where io_uring is refused.
 // Which is faster depends on the cost of a system call: on the AMD guests this project is
 // measured on (no page-table isolation), plain system calls win (README, Performance).

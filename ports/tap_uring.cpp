@@ -94,7 +94,7 @@ unsigned TapUring::queue_reads(TapRxFrames& frames, unsigned k) noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&rx_ring_);
     if (!sqe) break;
     --rx_free_n_;
-    io_uring_prep_read(sqe, fd_, s.at, s.len, 0);
+    io_uring_prep_read(sqe, fd_, frames.read_at(s), frames.read_len(), 0);
     sqe->rw_flags = RWF_NOWAIT;
     io_uring_sqe_set_data64(sqe, slot);
     ++q;

@@ -12,9 +12,10 @@
 // frame woke all of them, and each re-armed its poll: about 12 poll arms per frame with 16 reads
 // armed, measured with the io_uring:io_uring_poll_arm tracepoint.)
 //
-// Transmit: one write per frame (writev for a chained or shared frame), all of a burst submitted with one io_uring_enter. Tap writes
-// complete within that call; the frames are freed as their completions are reaped, and a frame
-// whose write did not complete yet keeps its slot until it does.
+// Transmit: one write per frame (writev for a chained or shared frame), all of a burst
+// submitted with one io_uring_enter. Tap writes complete within that call; the frames are
+// freed as their completions are reaped, and a frame whose write did not complete yet keeps
+// its slot until it does.
 //
 // Concurrency: rx() is called by one thread, always the same (the ring is SINGLE_ISSUER, bound
 // to the first thread that calls rx()); if another thread calls it, rx_failed() turns true and
