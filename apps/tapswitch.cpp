@@ -69,10 +69,11 @@ int main(int argc, char** argv) {
     std::printf("tapswitch %s\n", TAPSWITCH_VERSION);
     return 0;
   }
+  args.config.dp.process_cpus = allowed_cpus();  // before DPDK pins this thread
   const SwitchConfig& cfg = args.config;
   // Everything that can be checked without starting anything, before anything starts.
   try {
-    check_config(cfg, allowed_cpus());
+    check_config(cfg, cfg.dp.process_cpus);
   } catch (const Error& e) {
     std::fprintf(stderr, "tapswitch: error: %s\n", e.what());
     return 2;
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
     ein.user = cfg.eal;
     ein.workers = cfg.dp.workers;
     ein.worker_cpus = cfg.dp.cpus;
-    ein.allowed_cpus = allowed_cpus();
+    ein.allowed_cpus = cfg.dp.process_cpus;
     ein.file_prefix = "tapswitch-" + std::to_string(::getpid());
     ein.memory_mb = Switch::memory_mb(cfg);
     const std::vector<std::string> eal_args = build_eal_args(ein);

@@ -41,6 +41,7 @@ nlohmann::json worker_json(const Switch& sw, const Worker& w) {
       {"index", w.index()},
       {"lcore", w.lcore()},
       {"poll", to_string(sw.poll_mode())},
+      {"wake_cpu", to_string(sw.wake_cpu())},
       {"rx_queues", rxq},
       {"tx", tx},
       {"tx_rings_drained", drains},
@@ -54,6 +55,7 @@ nlohmann::json worker_json(const Switch& sw, const Worker& w) {
       {"sleeps", c.sleeps.get()},
       {"sleep_seconds", sleep_s},
       {"sleep_pct", total_s > 0 ? 100.0 * sleep_s / total_s : 0.0},
+      {"wakes_away", c.wakes_away.get()},
       {"frames_drained_for_others", c.drained.get()},
       {"frame_copies", c.copies.get()},
   };

@@ -10,6 +10,7 @@ namespace po = boost::program_options;
 namespace tapswitch {
 
 const char* to_string(PollMode m) { return m == PollMode::busy ? "busy" : "adaptive"; }
+const char* to_string(WakeCpu w) { return w == WakeCpu::home ? "home" : "any"; }
 
 namespace {
 
@@ -31,7 +32,10 @@ po::options_description dataplane_options(unsigned line_length, unsigned min_des
     ("rxq-affinity", po::value<std::vector<std::string>>()->composing()->value_name("PORT:Q=W"),
        "give rx queue Q of port PORT to worker W, repeatable (default: round-robin)")
     ("poll", po::value<std::string>()->default_value("adaptive")->value_name("MODE"),
-       "adaptive: sleep when idle and wake on the next frame; busy: always poll");
+       "adaptive: sleep when idle and wake on the next frame; busy: always poll")
+    ("wake-cpu", po::value<std::string>()->default_value("any")->value_name("WHERE"),
+       "where a worker pinned by --lcores may be woken after an adaptive sleep: any CPU the "
+       "process may use (it returns to its own once traffic keeps it busy), or home: only its own");
   // clang-format on
   return d;
 }
@@ -98,6 +102,10 @@ DataplaneConfig read_dataplane(const po::variables_map& vm) {
   if (poll == "adaptive") c.poll = PollMode::adaptive;
   else if (poll == "busy") c.poll = PollMode::busy;
   else fail("--poll: '{}' is not adaptive or busy", poll);
+  const std::string wake = vm["wake-cpu"].as<std::string>();
+  if (wake == "any") c.wake = WakeCpu::any;
+  else if (wake == "home") c.wake = WakeCpu::home;
+  else fail("--wake-cpu: '{}' is not any or home", wake);
   return c;
 }
 

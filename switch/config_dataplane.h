@@ -6,6 +6,9 @@
 //   --rxq-affinity PORT:Q=W     give rx queue Q of port PORT to worker W (repeatable)
 //   --poll adaptive|busy        adaptive (default): sleep when idle, wake on the next frame;
 //                               busy: always poll
+//   --wake-cpu any|home         where a pinned adaptive worker may be woken: any CPU the process
+//                               may use (default; back home once traffic keeps it busy), or
+//                               only its own
 #pragma once
 
 #include <string>
@@ -17,6 +20,12 @@ namespace tapswitch {
 
 enum class PollMode { adaptive, busy };
 const char* to_string(PollMode m);
+
+// Where a worker pinned by --lcores may run after it sleeps (adaptive polling only). Waking a
+// halted vCPU costs about 100 us here; the CPU that sent the frame is awake, so `any` lets the
+// kernel wake the worker there and sends it home after kHomeAfterUs of traffic (switch/worker.h).
+enum class WakeCpu { any, home };
+const char* to_string(WakeCpu w);
 
 struct RxqAffinity {
   std::string port;
@@ -30,6 +39,10 @@ struct DataplaneConfig {
   std::vector<unsigned> cpus;  // worker i runs on cpus[i]; empty: float over allowed CPUs
   std::vector<RxqAffinity> rxq_affinity;
   PollMode poll = PollMode::adaptive;
+  WakeCpu wake = WakeCpu::any;
+  // Not an option: the CPUs the process may use, as found at startup before DPDK pins its
+  // threads (the set a sleeping worker may be woken on with WakeCpu::any).
+  std::vector<unsigned> process_cpus;
 };
 
 constexpr unsigned kMaxWorkers = 64;

@@ -74,6 +74,7 @@ struct alignas(64) WorkerCounters {
   Counter idle_cycles;  // TSC cycles in iterations that found nothing (sleep not included)
   Counter sleeps;       // times the worker went to sleep (adaptive polling)
   Counter sleep_ns;     // time spent asleep
+  Counter wakes_away;   // wake-ups on a CPU other than the worker's own (--wake-cpu any)
   Counter drained;      // frames this worker sent for other workers (tx rings)
   Counter copies;       // frame data copies made by the switch; flooding never copies
   std::array<SwitchPortCounters, kMaxPorts> ports;

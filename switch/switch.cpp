@@ -62,7 +62,9 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
   for (unsigned w = 0; w < config.dp.workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll, pool_->get()));
+    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll, pool_->get(),
+                                                config.dp.wake == WakeCpu::any ? config.dp.process_cpus
+                                                                               : std::vector<unsigned>{}));
     workers_.back()->set_capture(&captures_);
   }
   capman_ = std::make_unique<CaptureManager>(*this);

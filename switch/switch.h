@@ -72,6 +72,7 @@ class Switch {
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
   const RxPlacement& rx_placement() const noexcept { return placement_; }
   PollMode poll_mode() const noexcept { return config_.dp.poll; }
+  WakeCpu wake_cpu() const noexcept { return config_.dp.wake; }
   CaptureTable& captures() noexcept { return captures_; }
   CaptureManager& capture_manager() noexcept { return *capman_; }
   // The mbuf pool's size for a configuration (--mbufs, or sized from the ports).

@@ -33,10 +33,12 @@ uint64_t mono_ns() noexcept {
 
 }  // namespace
 
-Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames)
+Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames,
+               std::vector<unsigned> wake_cpus)
     : index_(index),
       lcore_(lcore),
       poll_(poll),
+      wake_cpus_(std::move(wake_cpus)),
       fdb_(fdb),
       counters_(std::make_unique<WorkerCounters>()),
       forwarder_(index, fdb, *counters_, frames),
@@ -144,8 +146,23 @@ int Worker::entry(void* self) {
   return 0;
 }
 
+void Worker::leave_home() noexcept {
+  if (away_) return;
+  if (::sched_setaffinity(0, sizeof wake_set_, &wake_set_) == 0)
+    away_ = true;
+  else
+    wander_ = false;  // (a cpuset that shrank under us): stay home from now on
+}
+
+void Worker::go_home() noexcept {
+  if (!away_) return;
+  ::sched_setaffinity(0, sizeof home_set_, &home_set_);
+  away_ = false;
+}
+
 void Worker::sleep(uint64_t& backoff_ns) noexcept {
   const WorkerPlan& p = *cur_;
+  if (wander_) leave_home();
   wake_.set_sleeping(true);
   bool armed = can_notify_;
   for (const RxAssignment& rx : p.rx)
@@ -169,6 +186,11 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
     if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
   wake_.set_sleeping(false);
   wake_.drain();
+  woke_tsc_ = rte_rdtsc();
+  if (away_) {
+    const int cpu = ::sched_getcpu();
+    if (cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_set_)) counters_->wakes_away.add();
+  }
 }
 
 void Worker::run() noexcept {
@@ -179,7 +201,18 @@ void Worker::run() noexcept {
   const uint64_t idle_before_sleep = rte_get_tsc_hz() / 1'000'000 * kIdleBeforeSleepUs;
   uint64_t iterations = 0, bursts = 0, frames = 0, drained = 0, busy = 0, idle = 0;
   uint64_t backoff_ns = kBackoffMinNs;
+  const uint64_t home_after = rte_get_tsc_hz() / 1'000'000 * kHomeAfterUs;
   uint64_t t_prev = rte_rdtsc(), idle_since = t_prev;
+  // Home is where the EAL pinned this lcore; wandering makes sense only if there is elsewhere.
+  wander_ = false;
+  if (poll_ == PollMode::adaptive && !wake_cpus_.empty() &&
+      ::sched_getaffinity(0, sizeof home_set_, &home_set_) == 0) {
+    CPU_ZERO(&wake_set_);
+    for (unsigned c : wake_cpus_)
+      if (c < CPU_SETSIZE) CPU_SET(c, &wake_set_);
+    CPU_OR(&wake_set_, &wake_set_, &home_set_);
+    wander_ = !CPU_EQUAL(&wake_set_, &home_set_);
+  }
   fdb_.reader_online(index_);
   auto publish_counters = [&] {
     wc.rx_bursts.add(bursts);
@@ -241,6 +274,7 @@ void Worker::run() noexcept {
         continue;
       }
       if (stop_.load(std::memory_order_acquire)) break;
+      if (away_ && !drowsy && t - woke_tsc_ > home_after) go_home();
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
@@ -256,6 +290,7 @@ void Worker::run() noexcept {
     while (forwarder_.drain(d)) {}
   // A stopped worker holds nothing of its ports (pending reads), so they close at once.
   for (const RxAssignment& rx : cur_->rx) rx.port->rx_release(rx.queue);
+  go_home();  // the lcore is pinned again for whatever EAL runs on it next
   wc.iterations.add(iterations);
   publish_counters();
   fdb_.reader_offline(index_);

@@ -8,6 +8,12 @@
 // its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
 // that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
 //
+// Waking where the frame is (WakeCpu::any): a worker pinned to one CPU widens its affinity to
+// `wake_cpus` before it sleeps, so the kernel wakes it on the CPU whose sender woke it (awake,
+// its cache holding the frame) instead of waking the worker's halted vCPU, which costs ~100 us
+// in a VM. After kHomeAfterUs of being awake it pins itself home again: a short exchange (a
+// ping) is served on the sender's CPU, sustained traffic on the worker's own.
+//
 // The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
 // housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
 //
@@ -20,6 +26,8 @@
 //    if asleep) and publish() returns once it has, so the caller may then free what only the
 //    old plan used.
 #pragma once
+
+#include <sched.h>
 
 #include <atomic>
 #include <memory>
@@ -39,8 +47,10 @@ namespace tapswitch {
 
 class Worker {
  public:
-  // `frames`: the switch's pool (see Forwarder).
-  Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames);
+  // `frames`: the switch's pool (see Forwarder). `wake_cpus`: where an adaptive worker may be
+  // woken (empty: only on the CPUs its lcore is pinned to).
+  Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_mempool* frames,
+         std::vector<unsigned> wake_cpus = {});
   ~Worker();
 
   // Starts the loop on the worker's lcore; throws Error if the lcore is busy.
@@ -69,16 +79,21 @@ class Worker {
   void run() noexcept;
   void adopt_plan(const WorkerPlan* p) noexcept;
   void sleep(uint64_t& backoff_ns) noexcept;
+  // Away from home (see above): widen the affinity before a sleep, restore it after a while awake.
+  void leave_home() noexcept;
+  void go_home() noexcept;
   // Polls again the parked queues whose fds poll readable (one epoll_wait, no timeout).
   void unpark_ready() noexcept;
   void unpark_all() noexcept;
 
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;
+  static constexpr unsigned kHomeAfterUs = 1000;
 
   unsigned index_;
   unsigned lcore_;
   PollMode poll_;
+  std::vector<unsigned> wake_cpus_;
   Fdb& fdb_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
@@ -98,6 +113,11 @@ class Worker {
   // set, and whether the loop skips it until that fd polls readable.
   std::vector<uint8_t> notifiable_, parked_;
   unsigned parked_n_ = 0;
+  // Waking elsewhere: the lcore's own CPUs (read when the loop starts), the wider set, whether
+  // the worker may use it (and does now), and when it last woke.
+  cpu_set_t home_set_{}, wake_set_{};
+  bool wander_ = false, away_ = false;
+  uint64_t woke_tsc_ = 0;
 };
 
 }  // namespace tapswitch

@@ -90,6 +90,8 @@ TEST(DataplaneOptions, Defaults) {
   EXPECT_EQ(c.workers, 1u);
   EXPECT_TRUE(c.cpus.empty());
   EXPECT_EQ(c.poll, PollMode::adaptive);
+  EXPECT_EQ(c.wake, WakeCpu::any);
+  EXPECT_EQ(parse({"--wake-cpu", "home"}).config.dp.wake, WakeCpu::home);
 }
 
 TEST(DataplaneOptions, LcoresImplyTheWorkerCount) {
@@ -114,6 +116,7 @@ TEST(DataplaneOptions, EachErrorNamesItsOption) {
   EXPECT_NE(msg({"--lcores", "1-x"}).find("--lcores"), std::string::npos);
   EXPECT_NE(msg({"--lcores", "1,1"}).find("twice"), std::string::npos);
   EXPECT_NE(msg({"--poll", "lazy"}).find("--poll"), std::string::npos);
+  EXPECT_NE(msg({"--wake-cpu", "sender"}).find("--wake-cpu"), std::string::npos);
   EXPECT_NE(msg({"--rxq-affinity", "vm1=1"}).find("PORT:QUEUE=WORKER"), std::string::npos);
   EXPECT_NE(msg({"--rxq-affinity", "vm1:0=3", "--workers", "2"}).find("worker 3"), std::string::npos);
   EXPECT_NE(msg({"--port", "dpdk:net_tap0,queues=0"}).find("queues"), std::string::npos);

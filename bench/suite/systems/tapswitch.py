@@ -29,14 +29,16 @@ class Tapswitch(System):
     max_ports = 0
     fdb_scaling = True
 
-    def __init__(self, kind, workers=1, poll=None, io=None):
+    def __init__(self, kind, workers=1, poll=None, io=None, wake=None):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
         poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
-        io: --tap-io syscall or uring (None: tapswitch's default, syscall)."""
+        io: --tap-io syscall or uring (None: tapswitch's default, syscall);
+        wake: --wake-cpu any or home (None: tapswitch's default, any)."""
         self.kind = kind
         self.workers = workers
         self.poll = poll
         self.io = io
+        self.wake = wake
         self.key = f"tapswitch-{kind.replace('_', '')}"
         self.label = KIND_LABEL[kind]
         self.tag = "tr" if kind == "tap" else "tn"
@@ -52,9 +54,13 @@ class Tapswitch(System):
             self.key += f"-{io}"
             self.label += f", --tap-io {io}"
             self.tag = "tq" if poll == "busy" else "ty"
+        if wake:
+            self.key += f"-{wake}"
+            self.label += f", --wake-cpu {wake}"
+            self.tag = "th"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
-        self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io
-        self.ports_scaling = workers == 1 and not poll  # the other variants are for the core table only
+        self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io and not wake
+        self.ports_scaling = workers == 1 and not poll and not wake  # the others: core table only
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
@@ -77,8 +83,9 @@ class Tapswitch(System):
             where = f"worker on CPU {s.switch_cpu}"
         poll = f", --poll {self.poll}" if self.poll else ""
         io = f", --tap-io {self.io}" if self.io else ""
+        wake = f", --wake-cpu {self.wake}" if self.wake else ""
         return (f"{self.kind} ports; EAL --lcores={self.lcores(s, self.workers)}: {where}, "
-                f"control thread on CPU {s.gen_cpu}{poll}{io}")
+                f"control thread on CPU {s.gen_cpu}{poll}{io}{wake}")
 
     def spec(self, index, ifname):
         q = f",queues={self.workers}" if self.workers > 1 else ""
@@ -102,6 +109,8 @@ class Tapswitch(System):
             cmd += ["--poll", self.poll]
         if self.io:
             cmd += ["--tap-io", self.io]
+        if self.wake:
+            cmd += ["--wake-cpu", self.wake]
         for i, ifname in enumerate([if_a, if_b] + idle):
             cmd += ["--port", self.spec(i, ifname)]
         ctl = [s.ctl_binary(), "--ctl", sock, "-j"]
