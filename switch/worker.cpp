@@ -103,7 +103,7 @@ void Worker::adopt_plan(const WorkerPlan* p) noexcept {
   epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u32 = ~0u;
+  ev.data.u32 = kWakeEvent;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.fd(), &ev);
   can_notify_ = true;
   notifiable_.assign(p->rx.size(), 0);
@@ -171,21 +171,41 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   // rx queues need no look: their fds are level-triggered.
   bool pending = next_.load(std::memory_order_acquire) != nullptr || stop_.load(std::memory_order_acquire);
   for (const TxDrain& d : p.drains) pending |= !rte_ring_empty(d.ring);
+  epoll_event evs[kSleepEvents];
+  int rc = -1;
   if (!pending) {
     int64_t ns = armed ? kSleepCapNs : static_cast<int64_t>(backoff_ns);
     if (!armed) backoff_ns = std::min(backoff_ns * 2, kBackoffMaxNs);
     timespec ts{ns / 1'000'000'000, ns % 1'000'000'000};
-    epoll_event evs[8];
     const uint64_t t0 = mono_ns();
-    int rc = ::epoll_pwait2(epoll_.get(), evs, 8, &ts, nullptr);
-    if (rc < 0 && errno == ENOSYS) ::epoll_wait(epoll_.get(), evs, 8, static_cast<int>((ns + 999'999) / 1'000'000));
+    rc = ::epoll_pwait2(epoll_.get(), evs, kSleepEvents, &ts, nullptr);
+    if (rc < 0 && errno == ENOSYS)
+      rc = ::epoll_wait(epoll_.get(), evs, kSleepEvents, static_cast<int>((ns + 999'999) / 1'000'000));
     counters_->sleeps.add();
     counters_->sleep_ns.add(mono_ns() - t0);
   }
   for (const RxAssignment& rx : p.rx)
     if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
   wake_.set_sleeping(false);
-  wake_.drain();
+  if (rc >= 0) {
+    // The fds epoll did not report have nothing to read (level-triggered): park those queues
+    // rather than read each once to find out; with many idle taps that read costs more than
+    // the wake-up. Parked queues come back through unpark_ready(), as in the loop.
+    for (unsigned i = 0; i < p.rx.size(); ++i)
+      parked_[i] = notifiable_[i] && p.rx[i].port->rx_poll_costly(p.rx[i].queue);
+    bool poked = false;
+    for (int k = 0; k < rc; ++k) {
+      const uint32_t i = evs[k].data.u32;
+      if (i == kWakeEvent) poked = true;
+      else if (i < parked_.size()) parked_[i] = 0;
+    }
+    parked_n_ = static_cast<unsigned>(std::count(parked_.begin(), parked_.end(), 1));
+    if (poked) wake_.drain();
+  } else {
+    // No sleep after all (work was handed over), or epoll failed: look everywhere.
+    unpark_all();
+    wake_.drain();
+  }
   woke_tsc_ = rte_rdtsc();
   if (away_) {
     const int cpu = ::sched_getcpu();
@@ -278,7 +298,6 @@ void Worker::run() noexcept {
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
-        unpark_all();
         fdb_.reader_online(index_);
         t_prev = rte_rdtsc();
       }

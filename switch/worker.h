@@ -89,6 +89,8 @@ class Worker {
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;
   static constexpr unsigned kHomeAfterUs = 1000;
+  static constexpr int kSleepEvents = 64;
+  static constexpr uint32_t kWakeEvent = ~0u;  // the epoll tag of the WakeUp eventfd
 
   unsigned index_;
   unsigned lcore_;

@@ -15,6 +15,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "eal_env.h"
 #include "frames.h"
@@ -117,6 +118,42 @@ TEST(WorkerParking, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
     }
     w.stop_and_wait();
   }
+}
+
+// After an adaptive sleep the worker reads only the queues epoll reported: with many idle taps,
+// reading each once after every wake-up would delay the frame that woke it.
+TEST(WorkerParking, AWokenWorkerReadsOnlyTheQueueThatHasFrames) {
+  const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+  if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
+  constexpr unsigned kPorts = 16;
+  Fdb fdb{FdbConfig{}};
+  std::vector<std::unique_ptr<NotifyingPort>> ports;
+  auto plan = std::make_unique<WorkerPlan>();
+  for (uint16_t i = 0; i < kPorts; ++i) {
+    ports.push_back(std::make_unique<NotifyingPort>("p" + std::to_string(i), true));
+    plan->rx.push_back({i, ports.back().get(), 0});
+    plan->tx.push_back({i, ports.back().get(), 0});
+  }
+  Worker w(0, lcore, fdb, PollMode::adaptive, test::pool().get());
+  w.publish(std::move(plan));
+  w.launch();
+  for (int round = 1; round <= 3; ++round) {
+    const uint64_t slept = w.counters().sleeps.get();
+    ASSERT_TRUE(eventually([&] { return w.counters().sleeps.get() > slept; })) << "round " << round;
+    std::vector<uint64_t> before;
+    for (auto& p : ports) before.push_back(p->calls.load());
+    NotifyingPort& in = *ports[static_cast<unsigned>(round) % kPorts];
+    in.arrive(test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")));
+    ASSERT_TRUE(eventually([&] { return in.taken.load() == 1; })) << "round " << round;
+    // Until it sleeps again (and after), the others are not read: their fds never polled readable.
+    ASSERT_TRUE(eventually([&] { return w.counters().sleeps.get() > slept + 1; })) << "round " << round;
+    for (unsigned i = 0; i < kPorts; ++i) {
+      if (ports[i].get() != &in) {
+        EXPECT_EQ(ports[i]->calls.load(), before[i]) << "round " << round << ", port " << i;
+      }
+    }
+  }
+  w.stop_and_wait();
 }
 
 }  // namespace
