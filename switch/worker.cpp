@@ -157,7 +157,7 @@ void Worker::leave_home() noexcept {
 void Worker::go_home() noexcept {
   if (!away_) return;
   ::sched_setaffinity(0, sizeof home_set_, &home_set_);
-  away_ = false;
+  away_ = foreign_ = false;
 }
 
 void Worker::sleep(uint64_t& backoff_ns) noexcept {
@@ -209,7 +209,8 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   woke_tsc_ = rte_rdtsc();
   if (away_) {
     const int cpu = ::sched_getcpu();
-    if (cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_set_)) counters_->wakes_away.add();
+    foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_set_);
+    if (foreign_) counters_->wakes_away.add();
   }
 }
 
@@ -219,6 +220,7 @@ void Worker::run() noexcept {
   WorkerCounters& wc = *counters_;
   rte_mbuf* pkts[kBurst];
   const uint64_t idle_before_sleep = rte_get_tsc_hz() / 1'000'000 * kIdleBeforeSleepUs;
+  const uint64_t idle_before_sleep_away = rte_get_tsc_hz() / 1'000'000 * kIdleBeforeSleepAwayUs;
   uint64_t iterations = 0, bursts = 0, frames = 0, drained = 0, busy = 0, idle = 0;
   uint64_t backoff_ns = kBackoffMinNs;
   const uint64_t home_after = rte_get_tsc_hz() / 1'000'000 * kHomeAfterUs;
@@ -282,7 +284,8 @@ void Worker::run() noexcept {
     }
     t_prev = t;
 
-    const bool drowsy = !work && poll_ == PollMode::adaptive && t - idle_since > idle_before_sleep;
+    const bool drowsy = !work && poll_ == PollMode::adaptive &&
+                        t - idle_since > (foreign_ ? idle_before_sleep_away : idle_before_sleep);
     if (++iterations % kHousekeepEvery == 0 || drowsy) {
       wc.iterations.add(iterations);
       iterations = 0;

@@ -12,7 +12,8 @@
 // `wake_cpus` before it sleeps, so the kernel wakes it on the CPU whose sender woke it (awake,
 // its cache holding the frame) instead of waking the worker's halted vCPU, which costs ~100 us
 // in a VM. After kHomeAfterUs of being awake it pins itself home again: a short exchange (a
-// ping) is served on the sender's CPU, sustained traffic on the worker's own.
+// ping) is served on the sender's CPU, sustained traffic on the worker's own. Away from home it
+// sleeps after kIdleBeforeSleepAwayUs, so a sporadic frame costs the sender's CPU little.
 //
 // The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
 // housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
@@ -88,6 +89,7 @@ class Worker {
 
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;
+  static constexpr unsigned kIdleBeforeSleepAwayUs = 50;  // on another's CPU: give it back sooner
   static constexpr unsigned kHomeAfterUs = 1000;
   static constexpr int kSleepEvents = 64;
   static constexpr uint32_t kWakeEvent = ~0u;  // the epoll tag of the WakeUp eventfd
@@ -116,9 +118,9 @@ class Worker {
   std::vector<uint8_t> notifiable_, parked_;
   unsigned parked_n_ = 0;
   // Waking elsewhere: the lcore's own CPUs (read when the loop starts), the wider set, whether
-  // the worker may use it (and does now), and when it last woke.
+  // the worker may use it (and does now), whether it last woke outside home, and when.
   cpu_set_t home_set_{}, wake_set_{};
-  bool wander_ = false, away_ = false;
+  bool wander_ = false, away_ = false, foreign_ = false;
   uint64_t woke_tsc_ = 0;
 };
 
