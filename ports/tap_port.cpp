@@ -51,10 +51,16 @@ std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
   // fd, instead of dropping them here.
   if (port->handle_.offloads.tun_f != 0) {
     const uint32_t cap = port->q_[0]->frames.max_rx_frame() + 1;
+    // An interface that outlives the switch (attached or adopted) gets its own value back.
+    uint32_t before = 0;
+    const bool outlives = port->handle_.origin != TapOrigin::created;
+    const bool known = outlives && get_gso_max_size(port->handle_.fd.get(), before) == 0;
     if (int e = set_gso_max_size(port->handle_.fd.get(), cap))
       spdlog::info("port {}: cannot cap the kernel's GSO packets at {} bytes ({}); longer ones are dropped "
                    "and counted as rx_oversize",
                    port->name(), cap, std::strerror(e));
+    else if (known && before != cap)
+      port->gso_restore_ = before;
   }
   return port;
 }
@@ -92,6 +98,13 @@ TapPort::~TapPort() {
   for (auto& q : q_) {
     q->uring.reset();
     TapRxFrames::release(q->slot);
+  }
+  if (gso_restore_) {
+    // (ENODEV: the interface is gone, or the fd detached: nothing to give back.)
+    const int e = set_gso_max_size(handle_.fd.get(), gso_restore_);
+    if (e && e != ENODEV)
+      spdlog::info("port {}: cannot give the interface its gso_max_size of {} back ({})", name(), gso_restore_,
+                   std::strerror(e));
   }
   if (big_pool_->in_use() != 0) {
     // Frames of this port still travel elsewhere: freeing the pool under them would corrupt

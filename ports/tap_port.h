@@ -106,6 +106,7 @@ class TapPort final : public Port {
   mutable TapIfControl ifctl_;         // control thread only
   std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
   std::vector<std::unique_ptr<Queue>> q_;
+  uint32_t gso_restore_ = 0;  // the gso_max_size an attached or adopted tap had (0: none to restore)
 };
 
 }  // namespace tapswitch

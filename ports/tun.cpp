@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <vector>
 
 #include "base/error.h"
 #include "base/netns.h"
@@ -324,14 +325,16 @@ int TapIfControl::set_mtu(int tap_fd, unsigned mtu) {
   return err;
 }
 
-int set_gso_max_size(int tap_fd, uint32_t bytes) {
+namespace {
+
+// A route netlink socket made in the namespace the interface behind tap_fd lives in now (a
+// netlink socket speaks for the namespace it was made in, wherever it is used), and the
+// interface's index there. Returns 0 or an errno.
+int rtnl_for_tap(int tap_fd, UniqueFd& nl, unsigned& index) {
   const std::string name = tap_ifname(tap_fd);
   if (name.empty()) return ENODEV;
   UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
   if (!ns) return errno;
-  // A netlink socket speaks for the namespace it was made in, wherever it is used.
-  unsigned index = 0;
-  UniqueFd nl;
   int err = 0;
   const bool made = run_in_netns(ns.get(), [&] {
     index = ::if_nametoindex(name.c_str());
@@ -339,31 +342,72 @@ int set_gso_max_size(int tap_fd, uint32_t bytes) {
     err = errno;
     return index != 0 && static_cast<bool>(nl);
   });
-  if (!made) return err ? err : EPERM;
-  // RTM_NEWLINK on an existing link, with one attribute: the netlink message is three
-  // fixed-size parts, too small to call for a library.
+  return made ? 0 : (err ? err : EPERM);
+}
+
+// One request about link `index` (RTM_GETLINK or RTM_NEWLINK with at most one u32 attribute;
+// the message is three fixed-size parts, too small to call for a library); the reply lands in
+// `reply`. Returns 0 or an errno (a NLMSG_ERROR reply's own included).
+int rtnl_link_request(int nl, uint16_t type, unsigned index, uint16_t attr, uint32_t value, char* reply,
+                      size_t reply_size, ssize_t& got) {
   alignas(NLMSG_ALIGNTO) char req[NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t))] = {};
   auto* nh = reinterpret_cast<nlmsghdr*>(req);
-  nh->nlmsg_len = sizeof req;
-  nh->nlmsg_type = RTM_NEWLINK;
-  nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nh->nlmsg_len = attr ? sizeof req : NLMSG_SPACE(sizeof(ifinfomsg));
+  nh->nlmsg_type = type;
+  nh->nlmsg_flags = NLM_F_REQUEST | (type == RTM_NEWLINK ? NLM_F_ACK : 0);
   nh->nlmsg_seq = 1;
   auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(nh));
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = static_cast<int>(index);
-  auto* rta = reinterpret_cast<rtattr*>(req + NLMSG_SPACE(sizeof(ifinfomsg)));
-  rta->rta_type = IFLA_GSO_MAX_SIZE;
-  rta->rta_len = RTA_LENGTH(sizeof(uint32_t));
-  std::memcpy(RTA_DATA(rta), &bytes, sizeof bytes);
+  if (attr) {
+    auto* rta = reinterpret_cast<rtattr*>(req + NLMSG_SPACE(sizeof(ifinfomsg)));
+    rta->rta_type = attr;
+    rta->rta_len = RTA_LENGTH(sizeof(uint32_t));
+    std::memcpy(RTA_DATA(rta), &value, sizeof value);
+  }
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(nl.get(), req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return errno;
-  alignas(NLMSG_ALIGNTO) char reply[1024];
-  const ssize_t r = ::recv(nl.get(), reply, sizeof reply, 0);
-  if (r < 0) return errno;
+  if (::sendto(nl, req, nh->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return errno;
+  got = ::recv(nl, reply, reply_size, 0);
+  if (got < 0) return errno;
   const auto* rh = reinterpret_cast<const nlmsghdr*>(reply);
-  if (static_cast<size_t>(r) < NLMSG_LENGTH(sizeof(nlmsgerr)) || rh->nlmsg_type != NLMSG_ERROR) return EPROTO;
-  return -static_cast<const nlmsgerr*>(NLMSG_DATA(rh))->error;  // 0: the acknowledgement
+  if (static_cast<size_t>(got) < sizeof(nlmsghdr) || !NLMSG_OK(rh, static_cast<unsigned>(got))) return EPROTO;
+  if (rh->nlmsg_type == NLMSG_ERROR) {
+    if (rh->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return EPROTO;
+    return -static_cast<const nlmsgerr*>(NLMSG_DATA(rh))->error;  // 0: the acknowledgement
+  }
+  return 0;
+}
+
+}  // namespace
+
+int set_gso_max_size(int tap_fd, uint32_t bytes) {
+  UniqueFd nl;
+  unsigned index = 0;
+  if (int e = rtnl_for_tap(tap_fd, nl, index)) return e;
+  alignas(NLMSG_ALIGNTO) char reply[1024];
+  ssize_t got = 0;
+  return rtnl_link_request(nl.get(), RTM_NEWLINK, index, IFLA_GSO_MAX_SIZE, bytes, reply, sizeof reply, got);
+}
+
+int get_gso_max_size(int tap_fd, uint32_t& bytes) {
+  UniqueFd nl;
+  unsigned index = 0;
+  if (int e = rtnl_for_tap(tap_fd, nl, index)) return e;
+  std::vector<char> reply(32768);  // a link with all its attributes
+  ssize_t got = 0;
+  if (int e = rtnl_link_request(nl.get(), RTM_GETLINK, index, 0, 0, reply.data(), reply.size(), got)) return e;
+  const auto* nh = reinterpret_cast<const nlmsghdr*>(reply.data());
+  if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return EPROTO;
+  int len = static_cast<int>(IFLA_PAYLOAD(nh));
+  for (const rtattr* a = IFLA_RTA(static_cast<const ifinfomsg*>(NLMSG_DATA(nh))); RTA_OK(a, len);
+       a = RTA_NEXT(a, len)) {
+    if (a->rta_type == IFLA_GSO_MAX_SIZE && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+      std::memcpy(&bytes, RTA_DATA(a), sizeof bytes);
+      return 0;
+    }
+  }
+  return ENOENT;
 }
 
 bool tap_link_up(int fd) { return TapIfControl().link_up(fd); }

@@ -98,6 +98,8 @@ class TapIfControl {
 // a larger one is segmented by the kernel before it reaches the fd, and TCP builds none.
 // Returns 0, or the errno of the failure. Control plane only: it starts a short thread.
 int set_gso_max_size(int tap_fd, uint32_t bytes);
+// Reads it (0 or an errno; ENOENT if the kernel does not report it).
+int get_gso_max_size(int tap_fd, uint32_t& bytes);
 
 // Sets the MTU of the interface behind a tap fd. Throws Error naming the spec and the reason.
 void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);

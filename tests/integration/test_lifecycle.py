@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""An attached persistent tap survives exit; the taps the switch created are gone after SIGTERM;
-the control socket and DPDK's runtime directory are removed.
+"""An attached persistent tap survives exit, with its gso_max_size given back (the switch caps it
+while attached); the taps the switch created are gone after SIGTERM; the control socket and
+DPDK's runtime directory are removed.
 
 Port a is a persistent tap made beforehand (`ip tuntap add`), which the switch attaches to.
 Ports b (raw-fd) and c (net_tap) are created by the switch. All three carry pings, then the
@@ -12,8 +13,14 @@ import tslib
 from tslib import check, ping_all_pairs, say, sh
 
 
+def gso_max_size(ns, ifname):
+    words = sh("ip", *(["-n", ns] if ns else []), "-d", "link", "show", ifname).stdout.split()
+    return words[words.index("gso_max_size") + 1] if "gso_max_size" in words else "?"
+
+
 def test(t):
     pers = t.persistent_tap("a")
+    own_gso = gso_max_size(None, pers)
     names = [pers, t.name("b"), t.name("c")]
     nss = [t.netns(s) for s in "abc"]
     ports = [f"tap:{pers}", f"tap:{names[1]}", f"dpdk:net_tap0,iface={names[2]}"]
@@ -39,10 +46,12 @@ def test(t):
     check(nss[0].has_link(pers), f"persistent tap {pers} did not survive the switch's exit")
     details = sh("ip", "-n", nss[0].name, "-d", "link", "show", pers).stdout
     check("tun type tap" in details, f"{pers} is no longer a tap: {details}")
+    gso = gso_max_size(nss[0].name, pers)
+    check(gso == own_gso, f"{pers} kept gso_max_size {gso} after the switch's exit, not its own {own_gso}")
     for ns, name in zip(nss[1:], names[1:]):
         check(not ns.has_link(name), f"tap {name}, created by the switch, still exists in {ns.name}")
         check(not tslib.link_exists(name), f"tap {name}, created by the switch, still exists")
-    say(f"after exit: {pers} (persistent) is still there; {names[1]} and {names[2]} are gone")
+    say(f"after exit: {pers} (persistent) is still there, gso_max_size {gso}; {names[1]} and {names[2]} are gone")
 
     # The surviving tap can be attached again by a new switch, and still works.
     sh("ip", "-n", nss[0].name, "link", "set", pers, "netns", str(os.getpid()))
