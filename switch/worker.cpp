@@ -38,7 +38,7 @@ Worker::Worker(unsigned index, unsigned lcore, Fdb& fdb, PollMode poll, rte_memp
     : index_(index),
       lcore_(lcore),
       poll_(poll),
-      wake_cpus_(std::move(wake_cpus)),
+      affinity_(std::move(wake_cpus)),
       fdb_(fdb),
       counters_(std::make_unique<WorkerCounters>()),
       forwarder_(index, fdb, *counters_, frames),
@@ -146,23 +146,9 @@ int Worker::entry(void* self) {
   return 0;
 }
 
-void Worker::leave_home() noexcept {
-  if (away_) return;
-  if (::sched_setaffinity(0, sizeof wake_set_, &wake_set_) == 0)
-    away_ = true;
-  else
-    wander_ = false;  // (a cpuset that shrank under us): stay home from now on
-}
-
-void Worker::go_home() noexcept {
-  if (!away_) return;
-  ::sched_setaffinity(0, sizeof home_set_, &home_set_);
-  away_ = foreign_ = false;
-}
-
 void Worker::sleep(uint64_t& backoff_ns) noexcept {
   const WorkerPlan& p = *cur_;
-  if (wander_) leave_home();
+  if (poll_ == PollMode::adaptive) affinity_.before_sleep();
   wake_.set_sleeping(true);
   bool armed = can_notify_;
   for (const RxAssignment& rx : p.rx)
@@ -206,12 +192,7 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
     unpark_all();
     wake_.drain();
   }
-  woke_tsc_ = rte_rdtsc();
-  if (away_) {
-    const int cpu = ::sched_getcpu();
-    foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_set_);
-    if (foreign_) counters_->wakes_away.add();
-  }
+  if (affinity_.after_wake()) counters_->wakes_away.add();
 }
 
 void Worker::run() noexcept {
@@ -225,16 +206,7 @@ void Worker::run() noexcept {
   uint64_t backoff_ns = kBackoffMinNs;
   const uint64_t home_after = rte_get_tsc_hz() / 1'000'000 * kHomeAfterUs;
   uint64_t t_prev = rte_rdtsc(), idle_since = t_prev;
-  // Home is where the EAL pinned this lcore; wandering makes sense only if there is elsewhere.
-  wander_ = false;
-  if (poll_ == PollMode::adaptive && !wake_cpus_.empty() &&
-      ::sched_getaffinity(0, sizeof home_set_, &home_set_) == 0) {
-    CPU_ZERO(&wake_set_);
-    for (unsigned c : wake_cpus_)
-      if (c < CPU_SETSIZE) CPU_SET(c, &wake_set_);
-    CPU_OR(&wake_set_, &wake_set_, &home_set_);
-    wander_ = !CPU_EQUAL(&wake_set_, &home_set_);
-  }
+  affinity_.start();
   fdb_.reader_online(index_);
   auto publish_counters = [&] {
     wc.rx_bursts.add(bursts);
@@ -285,7 +257,7 @@ void Worker::run() noexcept {
     t_prev = t;
 
     const bool drowsy = !work && poll_ == PollMode::adaptive &&
-                        t - idle_since > (foreign_ ? idle_before_sleep_away : idle_before_sleep);
+                        t - idle_since > (affinity_.foreign() ? idle_before_sleep_away : idle_before_sleep);
     if (++iterations % kHousekeepEvery == 0 || drowsy) {
       wc.iterations.add(iterations);
       iterations = 0;
@@ -297,7 +269,7 @@ void Worker::run() noexcept {
         continue;
       }
       if (stop_.load(std::memory_order_acquire)) break;
-      if (away_ && !drowsy && t - woke_tsc_ > home_after) go_home();
+      if (!drowsy) affinity_.settle(t, home_after);
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
@@ -312,7 +284,7 @@ void Worker::run() noexcept {
     while (forwarder_.drain(d)) {}
   // A stopped worker holds nothing of its ports (pending reads), so they close at once.
   for (const RxAssignment& rx : cur_->rx) rx.port->rx_release(rx.queue);
-  go_home();  // the lcore is pinned again for whatever EAL runs on it next
+  affinity_.stop();
   wc.iterations.add(iterations);
   publish_counters();
   fdb_.reader_offline(index_);

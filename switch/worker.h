@@ -8,12 +8,9 @@
 // its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
 // that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
 //
-// Waking where the frame is (WakeCpu::any): a worker pinned to one CPU widens its affinity to
-// `wake_cpus` before it sleeps, so the kernel wakes it on the CPU whose sender woke it (awake,
-// its cache holding the frame) instead of waking the worker's halted vCPU, which costs ~100 us
-// in a VM. After kHomeAfterUs of being awake it pins itself home again: a short exchange (a
-// ping) is served on the sender's CPU, sustained traffic on the worker's own. Away from home it
-// sleeps after kIdleBeforeSleepAwayUs, so a sporadic frame costs the sender's CPU little.
+// Waking where the frame is (WakeCpu::any, switch/wake_affinity.h): a pinned adaptive worker
+// may be woken on the sender's CPU; there it sleeps after kIdleBeforeSleepAwayUs, and after
+// kHomeAfterUs awake it pins itself home again.
 //
 // The worker is an FDB reader (QSBR): online while its loop runs, quiescent at every
 // housekeeping point, offline while it sleeps, so an idle worker never holds up the FDB writer.
@@ -28,8 +25,6 @@
 //    old plan used.
 #pragma once
 
-#include <sched.h>
-
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -41,6 +36,7 @@
 #include "switch/config_dataplane.h"
 #include "switch/counters.h"
 #include "switch/forwarder.h"
+#include "switch/wake_affinity.h"
 #include "switch/wakeup.h"
 #include "switch/worker_plan.h"
 
@@ -80,9 +76,6 @@ class Worker {
   void run() noexcept;
   void adopt_plan(const WorkerPlan* p) noexcept;
   void sleep(uint64_t& backoff_ns) noexcept;
-  // Away from home (see above): widen the affinity before a sleep, restore it after a while awake.
-  void leave_home() noexcept;
-  void go_home() noexcept;
   // Polls again the parked queues whose fds poll readable (one epoll_wait, no timeout).
   void unpark_ready() noexcept;
   void unpark_all() noexcept;
@@ -97,7 +90,7 @@ class Worker {
   unsigned index_;
   unsigned lcore_;
   PollMode poll_;
-  std::vector<unsigned> wake_cpus_;
+  WakeAffinity affinity_;  // worker thread only
   Fdb& fdb_;
   std::unique_ptr<WorkerCounters> counters_;
   Forwarder forwarder_;
@@ -117,11 +110,6 @@ class Worker {
   // set, and whether the loop skips it until that fd polls readable.
   std::vector<uint8_t> notifiable_, parked_;
   unsigned parked_n_ = 0;
-  // Waking elsewhere: the lcore's own CPUs (read when the loop starts), the wider set, whether
-  // the worker may use it (and does now), whether it last woke outside home, and when.
-  cpu_set_t home_set_{}, wake_set_{};
-  bool wander_ = false, away_ = false, foreign_ = false;
-  uint64_t woke_tsc_ = 0;
 };
 
 }  // namespace tapswitch

@@ -1,0 +1,39 @@
+#include "switch/wake_affinity.h"
+
+#include <rte_cycles.h>
+
+namespace tapswitch {
+
+void WakeAffinity::start() noexcept {
+  wander_ = away_ = foreign_ = false;
+  if (wake_cpus_.empty() || ::sched_getaffinity(0, sizeof home_, &home_) != 0) return;
+  CPU_ZERO(&wide_);
+  for (unsigned c : wake_cpus_)
+    if (c < CPU_SETSIZE) CPU_SET(c, &wide_);
+  CPU_OR(&wide_, &wide_, &home_);
+  wander_ = !CPU_EQUAL(&wide_, &home_);
+}
+
+void WakeAffinity::before_sleep() noexcept {
+  if (!wander_ || away_) return;
+  if (::sched_setaffinity(0, sizeof wide_, &wide_) == 0)
+    away_ = true;
+  else
+    wander_ = false;  // (a cpuset that shrank under us): stay home from now on
+}
+
+bool WakeAffinity::after_wake() noexcept {
+  woke_tsc_ = rte_rdtsc();
+  if (!away_) return false;
+  const int cpu = ::sched_getcpu();
+  foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_);
+  return foreign_;
+}
+
+void WakeAffinity::go_home() noexcept {
+  if (!away_) return;
+  ::sched_setaffinity(0, sizeof home_, &home_);
+  away_ = foreign_ = false;
+}
+
+}  // namespace tapswitch

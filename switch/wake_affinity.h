@@ -1,0 +1,53 @@
+// WakeAffinity: where a pinned adaptive worker may be woken (--wake-cpu any).
+//
+// Waking the worker's own halted vCPU costs ~100 us in a VM; the CPU that sent the frame is
+// awake and holds the frame in its cache. So before it sleeps the worker widens its affinity
+// to a wider set (the CPUs the process may use), and the kernel usually wakes it where the
+// sender runs. Away from home it gives that CPU back quickly (a short idle before sleeping),
+// and once traffic has kept it awake for a while it pins itself home again: a short exchange
+// (a ping) is served on the sender's CPU, sustained traffic on the worker's own.
+//
+// Concurrency contract: one object per worker, used only by that worker's thread, between
+// start() at the top of its loop and stop() at the end.
+#pragma once
+
+#include <sched.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace tapswitch {
+
+class WakeAffinity {
+ public:
+  // `wake_cpus`: where the worker may be woken (empty: only at home).
+  explicit WakeAffinity(std::vector<unsigned> wake_cpus) : wake_cpus_(std::move(wake_cpus)) {}
+
+  // Home is the calling thread's affinity now (where the EAL pinned its lcore). Wandering is
+  // on only if the wake set reaches beyond it.
+  void start() noexcept;
+  // Before a sleep: widen the affinity (once per stay away).
+  void before_sleep() noexcept;
+  // After a sleep: true if the thread woke outside home.
+  bool after_wake() noexcept;
+  // Whether the last wake-up was outside home (and the worker has not gone back since).
+  bool foreign() const noexcept { return foreign_; }
+  // Awake and busy since `woke_tsc` for longer than the home-coming delay: pin home again.
+  void settle(uint64_t now_tsc, uint64_t after_tsc) noexcept {
+    if (away_ && now_tsc - woke_tsc_ > after_tsc) go_home();
+  }
+  // At the end of the loop: the lcore is pinned again for whatever the EAL runs on it next.
+  void stop() noexcept { go_home(); }
+
+ private:
+  void go_home() noexcept;
+
+  std::vector<unsigned> wake_cpus_;
+  cpu_set_t home_{}, wide_{};
+  bool wander_ = false;   // the wide set reaches beyond home
+  bool away_ = false;     // the affinity is the wide set now
+  bool foreign_ = false;  // the last wake-up was outside home
+  uint64_t woke_tsc_ = 0;
+};
+
+}  // namespace tapswitch

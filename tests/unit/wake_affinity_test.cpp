@@ -1,0 +1,83 @@
+// WakeAffinity on a real thread: pinned home, widened before a sleep, pinned home again after
+// the home-coming delay; with nothing beyond home, or no wake set, it never touches the affinity.
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <sys/sysinfo.h>
+
+#include <thread>
+#include <vector>
+
+#include "switch/wake_affinity.h"
+
+namespace tapswitch {
+namespace {
+
+std::vector<unsigned> allowed() {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  std::vector<unsigned> out;
+  if (sched_getaffinity(0, sizeof s, &s) == 0)
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &s)) out.push_back(c);
+  return out;
+}
+
+// The online CPUs (the EAL has narrowed this thread's own affinity to its main lcore).
+std::vector<unsigned> online() {
+  std::vector<unsigned> out;
+  for (int c = 0; c < get_nprocs(); ++c) out.push_back(static_cast<unsigned>(c));
+  return out;
+}
+
+// Runs fn on a new thread pinned to `cpu`.
+template <class F>
+void on_thread_pinned_to(unsigned cpu, F fn) {
+  std::thread t([&] {
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(cpu, &s);
+    ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof s, &s), 0);
+    fn();
+  });
+  t.join();
+}
+
+TEST(WakeAffinity, WidensBeforeSleepAndGoesHomeAfterTheDelay) {
+  const std::vector<unsigned> cpus = online();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const unsigned home = cpus.back();
+  on_thread_pinned_to(home, [&] {
+    WakeAffinity a(cpus);
+    a.start();
+    a.before_sleep();
+    EXPECT_EQ(allowed(), cpus) << "asleep, the worker may be woken on any of the wake CPUs";
+    a.after_wake();
+    a.settle(0, ~0ull);  // not long enough awake (no time has passed)
+    EXPECT_EQ(allowed(), cpus);
+    uint64_t now = ~0ull / 2;
+    a.settle(now, 1);  // awake long enough
+    EXPECT_EQ(allowed(), std::vector<unsigned>{home});
+    EXPECT_FALSE(a.foreign());
+    a.before_sleep();
+    a.stop();
+    EXPECT_EQ(allowed(), std::vector<unsigned>{home}) << "a stopped worker is pinned home";
+  });
+}
+
+TEST(WakeAffinity, StaysHomeWithoutAnywhereElse) {
+  const unsigned home = online().front();
+  for (std::vector<unsigned> wake : {std::vector<unsigned>{}, std::vector<unsigned>{home}}) {
+    on_thread_pinned_to(home, [&] {
+      WakeAffinity a(wake);
+      a.start();
+      a.before_sleep();
+      EXPECT_EQ(allowed(), std::vector<unsigned>{home});
+      EXPECT_FALSE(a.after_wake());
+    });
+  }
+}
+
+}  // namespace
+}  // namespace tapswitch
