@@ -2,7 +2,6 @@
 //
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad input or a switch that
 // could not start (one line on stderr names the problem), 1 for a failure while running.
-#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/service_notify.h"
+#include "base/cpus.h"
 #include "base/error.h"
 #include "dpdk/eal.h"
 #include "dpdk/eal_args.h"
@@ -25,17 +25,6 @@
 using namespace tapswitch;
 
 namespace {
-
-std::vector<unsigned> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<unsigned> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  if (cpus.empty()) cpus.push_back(0);
-  return cpus;
-}
 
 void setup_logging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("tapswitch");
@@ -69,7 +58,7 @@ int main(int argc, char** argv) {
     std::printf("tapswitch %s\n", TAPSWITCH_VERSION);
     return 0;
   }
-  args.config.dp.process_cpus = allowed_cpus();  // before DPDK pins this thread
+  args.config.dp.process_cpus = thread_cpus();  // before DPDK pins this thread
   const SwitchConfig& cfg = args.config;
   // Everything that can be checked without starting anything, before anything starts.
   try {

@@ -349,7 +349,7 @@ int rtnl_for_tap(int tap_fd, UniqueFd& nl, unsigned& index) {
 // the message is three fixed-size parts, too small to call for a library); the reply lands in
 // `reply`. Returns 0 or an errno (a NLMSG_ERROR reply's own included).
 int rtnl_link_request(int nl, uint16_t type, unsigned index, uint16_t attr, uint32_t value, char* reply,
-                      size_t reply_size, ssize_t& got) {
+                      size_t reply_size) {
   alignas(NLMSG_ALIGNTO) char req[NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t))] = {};
   auto* nh = reinterpret_cast<nlmsghdr*>(req);
   nh->nlmsg_len = attr ? sizeof req : NLMSG_SPACE(sizeof(ifinfomsg));
@@ -368,7 +368,7 @@ int rtnl_link_request(int nl, uint16_t type, unsigned index, uint16_t attr, uint
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(nl, req, nh->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return errno;
-  got = ::recv(nl, reply, reply_size, 0);
+  const ssize_t got = ::recv(nl, reply, reply_size, 0);
   if (got < 0) return errno;
   const auto* rh = reinterpret_cast<const nlmsghdr*>(reply);
   if (static_cast<size_t>(got) < sizeof(nlmsghdr) || !NLMSG_OK(rh, static_cast<unsigned>(got))) return EPROTO;
@@ -386,8 +386,7 @@ int set_gso_max_size(int tap_fd, uint32_t bytes) {
   unsigned index = 0;
   if (int e = rtnl_for_tap(tap_fd, nl, index)) return e;
   alignas(NLMSG_ALIGNTO) char reply[1024];
-  ssize_t got = 0;
-  return rtnl_link_request(nl.get(), RTM_NEWLINK, index, IFLA_GSO_MAX_SIZE, bytes, reply, sizeof reply, got);
+  return rtnl_link_request(nl.get(), RTM_NEWLINK, index, IFLA_GSO_MAX_SIZE, bytes, reply, sizeof reply);
 }
 
 int get_gso_max_size(int tap_fd, uint32_t& bytes) {
@@ -395,8 +394,7 @@ int get_gso_max_size(int tap_fd, uint32_t& bytes) {
   unsigned index = 0;
   if (int e = rtnl_for_tap(tap_fd, nl, index)) return e;
   std::vector<char> reply(32768);  // a link with all its attributes
-  ssize_t got = 0;
-  if (int e = rtnl_link_request(nl.get(), RTM_GETLINK, index, 0, 0, reply.data(), reply.size(), got)) return e;
+  if (int e = rtnl_link_request(nl.get(), RTM_GETLINK, index, 0, 0, reply.data(), reply.size())) return e;
   const auto* nh = reinterpret_cast<const nlmsghdr*>(reply.data());
   if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return EPROTO;
   int len = static_cast<int>(IFLA_PAYLOAD(nh));

@@ -23,7 +23,8 @@ const char* to_string(PollMode m);
 
 // Where a worker pinned by --lcores may run after it sleeps (adaptive polling only). Waking a
 // halted vCPU costs about 100 us here; the CPU that sent the frame is awake, so `any` lets the
-// kernel wake the worker there and sends it home after kHomeAfterUs of traffic (switch/worker.h).
+// kernel wake the worker there and sends it home after kHomeAfterUs of traffic
+// (switch/wake_affinity.h, switch/worker.h).
 enum class WakeCpu { any, home };
 const char* to_string(WakeCpu w);
 

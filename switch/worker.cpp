@@ -148,7 +148,7 @@ int Worker::entry(void* self) {
 
 void Worker::sleep(uint64_t& backoff_ns) noexcept {
   const WorkerPlan& p = *cur_;
-  if (poll_ == PollMode::adaptive) affinity_.before_sleep();
+  affinity_.before_sleep();
   wake_.set_sleeping(true);
   bool armed = can_notify_;
   for (const RxAssignment& rx : p.rx)
@@ -269,12 +269,13 @@ void Worker::run() noexcept {
         continue;
       }
       if (stop_.load(std::memory_order_acquire)) break;
-      if (!drowsy) affinity_.settle(t, home_after);
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
         fdb_.reader_online(index_);
         t_prev = rte_rdtsc();
+      } else {
+        affinity_.settle(t, home_after);
       }
     }
   }

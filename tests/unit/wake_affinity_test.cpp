@@ -9,20 +9,11 @@
 #include <thread>
 #include <vector>
 
+#include "base/cpus.h"
 #include "switch/wake_affinity.h"
 
 namespace tapswitch {
 namespace {
-
-std::vector<unsigned> allowed() {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  std::vector<unsigned> out;
-  if (sched_getaffinity(0, sizeof s, &s) == 0)
-    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &s)) out.push_back(c);
-  return out;
-}
 
 // The online CPUs (the EAL has narrowed this thread's own affinity to its main lcore).
 std::vector<unsigned> online() {
@@ -52,17 +43,17 @@ TEST(WakeAffinity, WidensBeforeSleepAndGoesHomeAfterTheDelay) {
     WakeAffinity a(cpus);
     a.start();
     a.before_sleep();
-    EXPECT_EQ(allowed(), cpus) << "asleep, the worker may be woken on any of the wake CPUs";
+    EXPECT_EQ(thread_cpus(), cpus) << "asleep, the worker may be woken on any of the wake CPUs";
     a.after_wake();
     a.settle(0, ~0ull);  // not long enough awake (no time has passed)
-    EXPECT_EQ(allowed(), cpus);
+    EXPECT_EQ(thread_cpus(), cpus);
     uint64_t now = ~0ull / 2;
     a.settle(now, 1);  // awake long enough
-    EXPECT_EQ(allowed(), std::vector<unsigned>{home});
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
     EXPECT_FALSE(a.foreign());
     a.before_sleep();
     a.stop();
-    EXPECT_EQ(allowed(), std::vector<unsigned>{home}) << "a stopped worker is pinned home";
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home}) << "a stopped worker is pinned home";
   });
 }
 
@@ -73,7 +64,7 @@ TEST(WakeAffinity, StaysHomeWithoutAnywhereElse) {
       WakeAffinity a(wake);
       a.start();
       a.before_sleep();
-      EXPECT_EQ(allowed(), std::vector<unsigned>{home});
+      EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
       EXPECT_FALSE(a.after_wake());
     });
   }
