@@ -14,13 +14,12 @@
 #include <string>
 
 #include "eal_env.h"
+#include "real_taps.h"
 #include "ports/port_spec.h"
 #include "ports/tap_port.h"
 
 namespace tapswitch {
 namespace {
-
-bool can_make_taps() { return ::geteuid() == 0 && ::access("/dev/net/tun", R_OK | W_OK) == 0; }
 
 bool interface_exists(const std::string& name) {
   struct stat st;
@@ -44,17 +43,17 @@ void check_released(const std::string& options) {
 }
 
 TEST(TapRelease, InterfaceGoneWhenThePortIs) {
-  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  SKIP_WITHOUT_TAPS();
   check_released(",io=uring");
 }
 
 TEST(TapRelease, EveryQueueOfAMultiQueueTap) {
-  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  SKIP_WITHOUT_TAPS();
   check_released(",io=uring,queues=3");
 }
 
 TEST(TapRelease, AQueueReceivesAgainAfterARelease) {
-  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  SKIP_WITHOUT_TAPS();
   const std::string name = "tiureb" + std::to_string(::getpid() % 1000000);
   auto port = TapPort::open(parse_port_spec("tap:" + name + ",io=uring"), test::pool());
   if (port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";

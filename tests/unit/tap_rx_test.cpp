@@ -24,6 +24,7 @@
 
 #include "base/unique_fd.h"
 #include "eal_env.h"
+#include "real_taps.h"
 #include "ports/port_spec.h"
 #include "ports/tap_port.h"
 
@@ -31,8 +32,6 @@ namespace tapswitch {
 namespace {
 
 constexpr uint16_t kTestEtherType = 0x88b5;  // IEEE local experimental: nothing else sends it
-
-bool can_make_taps() { return ::geteuid() == 0 && ::access("/dev/net/tun", R_OK | W_OK) == 0; }
 
 // A frame of `len` bytes whose payload encodes its length, so a truncated or mixed-up frame shows.
 std::vector<uint8_t> frame(uint32_t len) {
@@ -115,12 +114,12 @@ void check_rx(const std::string& io) {
 }
 
 TEST(TapRx, WholeFramesAndTheLimitOnReadWrite) {
-  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  SKIP_WITHOUT_TAPS();
   check_rx("syscall");
 }
 
 TEST(TapRx, WholeFramesAndTheLimitOnIoUring) {
-  if (!can_make_taps()) GTEST_SKIP() << "needs root and /dev/net/tun to create taps";
+  SKIP_WITHOUT_TAPS();
   check_rx("uring");
 }
 
