@@ -60,8 +60,12 @@ bool vnet_hdr_to_mbuf(const VnetHdr& h, rte_mbuf* m) noexcept {
   const bool v4 = et == RTE_ETHER_TYPE_IPV4, v6 = et == RTE_ETHER_TYPE_IPV6;
   const uint32_t min_l3 = v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
   const bool tcp = h.csum_offset == kTcpCsumOffset, udp = h.csum_offset == kUdpCsumOffset;
-  if (l2 == 0 || !(v4 || v6) || start < l2 + min_l3 || !(tcp || udp)) {
-    // Not TCP or UDP over IP: the mbuf flags cannot say it, so finish the checksum here.
+  // The mbuf's header lengths are bit fields (l2_len 7 bits, l3_len 9): a stack of tags or
+  // IPv6 extension headers longer than they hold cannot be described there.
+  const bool fits = l2 < (1u << RTE_MBUF_L2_LEN_BITS) && start - l2 < (1u << RTE_MBUF_L3_LEN_BITS);
+  if (l2 == 0 || !(v4 || v6) || start < l2 + min_l3 || !(tcp || udp) || !fits) {
+    // Not TCP or UDP over IP, or headers too long for the mbuf flags to say: finish the
+    // checksum here (a GSO frame cannot be described at all, so it is refused).
     return h.gso_type == kVnetGsoNone && complete_generic(m, start, h.csum_offset);
   }
   if (start + (tcp ? sizeof(rte_tcp_hdr) : sizeof(rte_udp_hdr)) > m->data_len) return false;

@@ -1,6 +1,9 @@
 // The virtio-net header <-> mbuf offload mapping of raw-fd taps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <rte_mbuf.h>
 
 #include "ports/vnet_hdr.h"
@@ -157,6 +160,53 @@ TEST(VnetHdr, PartialChecksumOfAnotherProtocolIsCompletedOnReceive) {
   std::vector<uint8_t> out(m->pkt_len);
   rte_pktmbuf_read(m.m, 0, m->pkt_len, out.data());
   EXPECT_EQ(ones_sum(&out[34], out.size() - 34), 0xffff);
+}
+
+// IPv6/UDP with a 512-byte destination-options header: the UDP header starts 552 bytes into the
+// IP packet, more than the mbuf's 9-bit l3_len holds.
+std::vector<uint8_t> udp6_with_long_options(uint32_t payload) {
+  PacketSpec s;
+  s.ipv6 = s.udp = s.partial = true;
+  s.payload = payload;
+  std::vector<uint8_t> b = packet_bytes(s);
+  constexpr size_t kOpts = 512;
+  std::vector<uint8_t> opts(kOpts, 0);
+  opts[0] = b[14 + 6];  // next header: what the IPv6 header named (UDP)
+  opts[1] = kOpts / 8 - 1;
+  opts[2] = 1;  // PadN covering the rest
+  opts[3] = kOpts - 4;
+  b.insert(b.begin() + 14 + 40, opts.begin(), opts.end());
+  b[14 + 6] = 60;  // destination options
+  const uint16_t plen = static_cast<uint16_t>((b[14 + 4] << 8 | b[14 + 5]) + kOpts);
+  b[14 + 4] = static_cast<uint8_t>(plen >> 8);
+  b[14 + 5] = static_cast<uint8_t>(plen);
+  return b;
+}
+
+TEST(VnetHdr, HeadersLongerThanTheMbufFieldsAreCompletedNotMisdescribed) {
+  std::vector<uint8_t> b = udp6_with_long_options(200);
+  const uint16_t start = 14 + 40 + 512;
+  MbufPtr m(to_mbuf(b));
+  VnetHdr h;
+  h.flags = kVnetFNeedsCsum;
+  h.csum_start = start;
+  h.csum_offset = 6;
+  ASSERT_TRUE(vnet_hdr_to_mbuf(h, m.m));
+  EXPECT_EQ(m->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u) << "no offload flags with a truncated l3_len";
+  std::vector<uint8_t> out(m->pkt_len);
+  const auto* d = static_cast<const uint8_t*>(rte_pktmbuf_read(m.m, 0, m->pkt_len, out.data()));
+  out.assign(d, d + m->pkt_len);
+  EXPECT_EQ(std::mismatch(out.begin(), out.begin() + start, b.begin()).first - out.begin(), start) << "headers untouched";
+  // The UDP checksum, over the IPv6 pseudo-header and the datagram, now verifies.
+  const size_t udp_len = out.size() - start;
+  std::vector<uint8_t> pseudo(&out[14 + 8], &out[14 + 40]);
+  pseudo.insert(pseudo.end(), {0, 0, static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0, 0, 17});
+  EXPECT_EQ(ones_sum(&out[start], udp_len, ones_sum(pseudo.data(), pseudo.size())), 0xffff);
+
+  MbufPtr g(to_mbuf(udp6_with_long_options(3000)));
+  h.gso_type = kVnetGsoUdpL4;
+  h.gso_size = 1200;
+  EXPECT_FALSE(vnet_hdr_to_mbuf(h, g.m)) << "a GSO frame the mbuf cannot describe is refused";
 }
 
 TEST(VnetHdr, BadHeadersAreRefused) {
