@@ -16,13 +16,24 @@ namespace {
 constexpr unsigned kTxRingSize = 1024;
 constexpr unsigned kRuntimeReserve = 4096;  // mbufs for ports added while running
 
-void free_ring_contents(rte_ring* r) {
+// Frees what is left in a tx ring; returns how many frames that was.
+uint64_t free_ring_contents(rte_ring* r) {
   void* objs[kBurst];
   unsigned n;
-  while ((n = rte_ring_dequeue_burst(r, objs, kBurst, nullptr)) != 0)
+  uint64_t freed = 0;
+  while ((n = rte_ring_dequeue_burst(r, objs, kBurst, nullptr)) != 0) {
     rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+    freed += n;
+  }
+  return freed;
 }
 }  // namespace
+
+void Switch::discard_ring(uint16_t port, Ring& ring) {
+  // Frames on their way to the port when its ring went: dropped, counted as the port not
+  // taking them (tx_full).
+  discarded_[port] += free_ring_contents(ring.get());
+}
 
 unsigned Switch::pool_size(const SwitchConfig& config) {
   if (config.mbufs) return config.mbufs;
@@ -71,6 +82,7 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
 
   slots_.resize(kMaxPorts);
   baseline_.resize(kMaxPorts);
+  discarded_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
     auto port = open_port(spec, *pool_);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
@@ -91,7 +103,7 @@ Switch::~Switch() {
   stop();
   // Workers are stopped: empty the plans so no one names a port, then close the ports.
   for (auto& w : workers_) w->publish(std::make_unique<WorkerPlan>());
-  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
+  for (auto& [key, ring] : rings_) discard_ring(key.second, *ring);
   rings_.clear();
   for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
     if (!*it) continue;
@@ -114,7 +126,7 @@ void Switch::stop() {
   if (!running_) return;
   for (auto& w : workers_) w->stop_and_wait();
   // What a worker handed to another after that one stopped is still in the rings.
-  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
+  for (auto& [key, ring] : rings_) discard_ring(key.second, *ring);
   running_ = false;
 }
 
@@ -173,7 +185,12 @@ void Switch::reattach_port(uint16_t id) {
   auto port = open_port(rec->spec, *pool_);
   rec->port = std::move(port);  // the old one closes here; no worker names it
   rec->detached = false;
-  replan();
+  try {
+    replan();
+  } catch (...) {
+    rec->detached = true;  // no plan names the new one either
+    throw;
+  }
 }
 
 void Switch::replan(bool strict_pins) {
@@ -188,13 +205,14 @@ void Switch::replan(bool strict_pins) {
     for (const auto& q : pq) present |= q.name == a.port;
     if (strict_pins || present) pins.push_back({a.port, a.queue, a.worker});
   }
-  placement_ = place_rx_queues(pq, static_cast<unsigned>(workers_.size()), pins, placement_);
+  RxPlacement placement = place_rx_queues(pq, static_cast<unsigned>(workers_.size()), pins, placement_);
 
   const unsigned nw = static_cast<unsigned>(workers_.size());
-  std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings;
+  std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings;  // made here
+  std::vector<std::pair<unsigned, uint16_t>> used;
   std::vector<std::unique_ptr<WorkerPlan>> plans;
   for (unsigned w = 0; w < nw; ++w) plans.push_back(std::make_unique<WorkerPlan>());
-  for (const auto& [key, w] : placement_) plans[w]->rx.push_back({key.first, slots_[key.first]->port.get(), key.second});
+  for (const auto& [key, w] : placement) plans[w]->rx.push_back({key.first, slots_[key.first]->port.get(), key.second});
   for (const PortQueues& p : pq) {
     Port* port = slots_[p.id]->port.get();
     for (unsigned w = 0; w < nw; ++w) {
@@ -203,20 +221,28 @@ void Switch::replan(bool strict_pins) {
         plans[w]->tx.push_back({p.id, port, r.queue, nullptr, nullptr});
         continue;
       }
+      // A ring the running plans use moves over only once every new one exists (below), so a
+      // failed allocation leaves those plans' rings alone.
       auto key = std::make_pair(w, p.id);
       auto old = rings_.find(key);
-      std::unique_ptr<Ring> ring = old != rings_.end()
-                                       ? std::move(old->second)
-                                       : std::make_unique<Ring>("tx", kTxRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      if (old != rings_.end()) rings_.erase(old);
+      Ring* ring = old != rings_.end() ? old->second.get()
+                                       : rings.emplace(key, std::make_unique<Ring>("tx", kTxRingSize,
+                                                                                   RING_F_SP_ENQ | RING_F_SC_DEQ))
+                                             .first->second.get();
       plans[w]->tx.push_back({p.id, port, r.queue, ring->get(), &workers_[r.sender]->wakeup()});
       plans[r.sender]->drains.push_back({p.id, port, r.queue, ring->get()});
-      rings.emplace(key, std::move(ring));
+      used.push_back(key);
     }
   }
+  for (const auto& key : used)
+    if (auto old = rings_.find(key); old != rings_.end()) {
+      rings.emplace(key, std::move(old->second));
+      rings_.erase(old);
+    }
+  placement_ = std::move(placement);
   for (unsigned w = 0; w < nw; ++w) workers_[w]->publish(std::move(plans[w]));
   // Every worker runs the new plan: rings only the old plans used can go.
-  for (auto& [key, ring] : rings_) free_ring_contents(ring->get());
+  for (auto& [key, ring] : rings_) discard_ring(key.second, *ring);
   rings_ = std::move(rings);
 }
 
@@ -244,6 +270,7 @@ const PortRecord* Switch::find_port(const std::string& name) const noexcept {
 SwitchPortTotals Switch::totals(uint16_t id) const {
   SwitchPortTotals t;
   for (const auto& w : workers_) t.add(w->counters().ports[id]);
+  t.drops[static_cast<unsigned>(DropReason::tx_full)] += discarded_[id];
   t.subtract(baseline_[id]);
   return t;
 }

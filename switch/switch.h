@@ -88,6 +88,7 @@ class Switch {
  private:
   uint16_t free_id() const;
   void replan(bool strict_pins = false);
+  void discard_ring(uint16_t port, Ring& ring);  // frees a tx ring's frames, counting them
 
   SwitchConfig config_;
   bool running_ = false;
@@ -97,6 +98,7 @@ class Switch {
   std::unique_ptr<Fdb> fdb_;
   std::vector<std::unique_ptr<PortRecord>> slots_;  // index: port id; null: free
   std::vector<SwitchPortTotals> baseline_;          // per id: counted before the port took it
+  std::vector<uint64_t> discarded_;                 // per id: frames freed from tx rings that went
   RxPlacement placement_;
   std::map<std::pair<unsigned, uint16_t>, std::unique_ptr<Ring>> rings_;  // (sender, port id)
   std::vector<std::unique_ptr<Worker>> workers_;
