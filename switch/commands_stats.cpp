@@ -87,26 +87,36 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   expect_no_args(args);
   CommandOutput out;
   nlohmann::json ports = nlohmann::json::array();
-  TextTable t({"PORT", "RX", "TX", "FLOODED", "RUNT", "SAME_PORT", "NO_DEST", "TX_FULL", "FILTERED", "NOMBUF", "OVERSIZE"});
+  TextTable t({"PORT", "RX", "TX", "FLOODED", "DROPPED", "REASONS"});
   for (const PortRecord* rec : sw.ports()) {
     const SwitchPortTotals tot = sw.totals(rec->id);
     const PortStats ps = rec->port->stats();
+    // The switch's own reasons, then what the port itself dropped or failed to send.
+    std::vector<std::pair<std::string, uint64_t>> reasons;
+    for (unsigned i = 0; i < kDropReasons; ++i) reasons.emplace_back(to_string(static_cast<DropReason>(i)), tot.drops[i]);
+    reasons.insert(reasons.end(), {{"rx_nombuf", ps.rx_nombuf},
+                                   {"rx_oversize", ps.rx_oversize},
+                                   {"rx_missed", ps.rx_missed},
+                                   {"rx_errors", ps.rx_errors},
+                                   {"tx_errors", ps.tx_errors}});
     nlohmann::json drops = nlohmann::json::object();
-    for (unsigned i = 0; i < kDropReasons; ++i) drops[to_string(static_cast<DropReason>(i))] = tot.drops[i];
-    drops["nombuf"] = ps.rx_nombuf;
-    drops["oversize"] = ps.rx_oversize;
+    uint64_t dropped = 0;
+    std::string nonzero;
+    for (const auto& [name, n] : reasons) {
+      drops[name] = n;
+      dropped += n;
+      if (n) nonzero += fmt::format("{}{}={}", nonzero.empty() ? "" : " ", name, n);
+    }
     ports.push_back({{"name", rec->port->name()},
                      {"rx_packets", tot.rx_packets},
                      {"rx_bytes", tot.rx_bytes},
                      {"tx_packets", tot.tx_packets},
                      {"tx_bytes", tot.tx_bytes},
                      {"flooded", tot.flooded},
+                     {"dropped", dropped},
                      {"drops", drops}});
-    auto d = [&](DropReason r) { return std::to_string(tot.drops[static_cast<unsigned>(r)]); };
     t.row({rec->port->name(), std::to_string(tot.rx_packets), std::to_string(tot.tx_packets),
-           std::to_string(tot.flooded), d(DropReason::runt), d(DropReason::same_port), d(DropReason::no_dest),
-           d(DropReason::tx_full), d(DropReason::filtered), std::to_string(ps.rx_nombuf),
-           std::to_string(ps.rx_oversize)});
+           std::to_string(tot.flooded), std::to_string(dropped), nonzero.empty() ? "-" : nonzero});
   }
   uint64_t copies = 0, frames = 0;
   for (const auto& w : sw.workers()) {

@@ -71,6 +71,10 @@ def test(t):
     check(" 0 received" in r.stdout, f"jumbo pings to c (net_tap, MTU 1500) got replies: {r.stdout}")
     dropped = sw.ports()[names["c"]]["drops"]["oversize"] - base[names["c"]]["drops"]["oversize"]
     check(dropped == 4, f"c counted {dropped} oversize drops for 4 jumbo pings")
+    stats = {p["name"]: p for p in sw.ctl("show", "stats")["ports"]}[names["c"]]
+    want = sw.ports()[names["c"]]["drops"]["oversize"]
+    check(stats["drops"]["oversize"] == want and stats["dropped"] >= want,
+          f"show stats: c's oversize drops {stats['drops']} (dropped {stats['dropped']}), show ports says {want}")
     say("jumbo pings to net_tap (MTU 1500): 4 dropped as oversize, never truncated")
 
     ns["b"].exec("ip", "link", "set", names["b"], "mtu", "1500")
