@@ -19,6 +19,7 @@ const char* to_string(DropReason r) {
     case DropReason::no_dest: return "no_dest";
     case DropReason::tx_full: return "tx_full";
     case DropReason::filtered: return "filtered";
+    case DropReason::bad_source: return "bad_source";
     case DropReason::oversize: return "oversize";
     case DropReason::no_mbuf: return "no_mbuf";
     case DropReason::bad_offload: return "bad_offload";
@@ -84,9 +85,16 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
   FdbKey last_asked{~0ull};
   for (unsigned j = 0; j < k; ++j) {
     rte_mbuf* m = frames[j];
+    // A group or all-zero source is no station's: dropped, never learned or forwarded (the
+    // Linux bridge drops such frames too).
+    if (unlikely(!cls[j].src_learnable)) {
+      ic.drop(DropReason::bad_source);
+      drops[n_drops++] = m;
+      continue;
+    }
     // Learning: a new source, a moved one, or one not refreshed for a second. A static entry
     // is never relearned; its MAC arriving on another port is counted (anti-spoofing).
-    if (cls[j].src_learnable) {
+    {
       const FdbEntry& s = res[2 * j + 1];
       const FdbKey& sk = keys[2 * j + 1];
       const bool fixed = s.flags & kFdbStatic;

@@ -16,7 +16,7 @@ struct FrameClass {
   uint16_t vlan;        // 802.1Q VLAN id, 0 when untagged or priority-tagged
   bool dst_group;       // broadcast or multicast destination: flood
   bool dst_link_local;  // 01:80:c2:00:00:01..0f: never forwarded (see below)
-  bool src_learnable;   // unicast, non-zero source: may be learned
+  bool src_learnable;   // unicast, non-zero source: a station's (others are dropped)
 };
 
 // IEEE 802.1D reserves 01:80:c2:00:00:00..0f for link-local protocols that a bridge must not

@@ -131,9 +131,9 @@ class Parser {
   DropReason drop_reason(const std::string& r) const {
     // Only reasons decided at ingress: tx_full is an egress port's and not scripted here.
     for (DropReason d : {DropReason::runt, DropReason::same_port, DropReason::no_dest,
-                         DropReason::filtered})
+                         DropReason::filtered, DropReason::bad_source})
       if (r == to_string(d)) return d;
-    error("unknown drop reason `" + r + "` (runt, same_port, no_dest, filtered)");
+    error("unknown drop reason `" + r + "` (runt, same_port, no_dest, filtered, bad_source)");
   }
 
   // fdb MAC vlan N -> PORT | none
