@@ -13,4 +13,11 @@ namespace tapswitch {
 // the namespace could not be entered; otherwise fn's result.
 bool run_in_netns(int netns_fd, const std::function<bool()>& fn);
 
+// A socket(domain, type | SOCK_CLOEXEC, 0) made in the network namespace referred to by
+// netns_fd, by entering it on the calling thread and coming straight back (about 8 us, against
+// 25-120 us for run_in_netns's thread): for sockets made and closed again at every use. Returns
+// -1 (errno set) on failure. Aborts if the thread cannot return to its own namespace, which
+// cannot happen while the process can read /proc/thread-self/ns/net.
+int socket_in_netns(int netns_fd, int domain, int type);
+
 }  // namespace tapswitch

@@ -277,19 +277,14 @@ bool TapIfControl::with(int tap_fd, const std::function<bool(int, const std::str
   std::string name = tap_ifname(tap_fd);
   if (name.empty()) return false;
   UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
-  struct stat st {};
-  if (!ns || ::fstat(ns.get(), &st) != 0) return false;
-  if (!sock_ || st.st_ino != ns_ino_) {
-    UniqueFd s;
-    bool ok = run_in_netns(ns.get(), [&] {
-      s.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-      return static_cast<bool>(s);
-    });
-    if (!ok) return false;
-    sock_ = std::move(s);
-    ns_ino_ = st.st_ino;
+  struct stat there {}, here {};
+  if (!ns || ::fstat(ns.get(), &there) != 0 || ::stat("/proc/self/ns/net", &here) != 0) return false;
+  if (there.st_ino == here.st_ino && there.st_dev == here.st_dev) {
+    if (!sock_) sock_.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    return sock_ && fn(sock_.get(), name);
   }
-  return fn(sock_.get(), name);
+  UniqueFd s(socket_in_netns(ns.get(), AF_INET, SOCK_DGRAM));
+  return s && fn(s.get(), name);
 }
 
 bool TapIfControl::link_up(int tap_fd) {
