@@ -31,6 +31,7 @@
 #include <liburing.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -66,9 +67,9 @@ class TapUring {
   // poll stays armed and ends when the ring closes.
   void rx_quiesce() noexcept;
 
-  bool rx_failed() const noexcept { return rx_failed_; }
+  bool rx_failed() const noexcept { return rx_failed_.load(std::memory_order_relaxed); }
   // A read said EBADFD: the interface was deleted. Its slot is not re-armed.
-  bool rx_detached() const noexcept { return rx_detached_; }
+  bool rx_detached() const noexcept { return rx_detached_.load(std::memory_order_relaxed); }
   // Why rx failed, for the log.
   int rx_error() const noexcept { return rx_error_; }
   unsigned tx_in_flight() const noexcept { return kTxDepth - tx_free_n_; }
@@ -91,7 +92,9 @@ class TapUring {
   int fd_;
   // rx side
   io_uring rx_ring_{};
-  bool rx_ring_ok_ = false, rx_started_ = false, rx_failed_ = false, rx_detached_ = false;
+  bool rx_ring_ok_ = false, rx_started_ = false;
+  // Written by the receiving worker, read by the control plane too (show ports).
+  std::atomic<bool> rx_failed_{false}, rx_detached_{false};
   int rx_error_ = 0;
   std::array<RxSlot, kRxDepth> rx_slots_{};  // buffers stay with a slot until a frame takes them
   std::array<uint8_t, kRxDepth> rx_free_{};  // slots without a read in flight

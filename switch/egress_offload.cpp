@@ -85,7 +85,7 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     const bool tcp = ol & RTE_MBUF_F_TX_TCP_SEG;
     const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
     const uint32_t seg_frame = hdrs + m->tso_segsz;
-    const uint32_t limit = std::min<uint32_t>(mtu + m->l2_len, UINT16_MAX);
+    const uint32_t limit = std::min<uint32_t>(max_frame_len(mtu, m->l2_len > RTE_ETHER_HDR_LEN), UINT16_MAX);
     const bool port_can = tcp ? ((ol & RTE_MBUF_F_TX_IPV6) ? o.tso6 : o.tso4) : o.uso;
     if (port_can && seg_frame <= limit) return pass(m, o, out, c);
     if (m->pkt_len <= limit && m->pkt_len <= seg_frame) return complete_checksum(m, o, out, c);
