@@ -132,7 +132,23 @@ void Worker::unpark_ready() noexcept {
       parked_[i] = 0;
       --parked_n_;
     }
+    if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) stop_watching(i);
   }
+}
+
+void Worker::stop_watching(uint32_t i) noexcept {
+  // An fd in error (a tap whose interface was deleted) polls ready for ever: watched, it would
+  // end every sleep at once until the link monitor takes the queue out of the plan. The queue
+  // is polled instead (its reads cost nothing once it knows), and sleeps back off.
+  if (i >= notifiable_.size() || !notifiable_[i]) return;
+  const RxAssignment& rx = cur_->rx[i];
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, rx.port->rx_notify_fd(rx.queue), nullptr);
+  notifiable_[i] = 0;
+  if (parked_[i]) {
+    parked_[i] = 0;
+    --parked_n_;
+  }
+  can_notify_ = false;
 }
 
 void Worker::unpark_all() noexcept {
@@ -186,6 +202,8 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
       else if (i < parked_.size()) parked_[i] = 0;
     }
     parked_n_ = static_cast<unsigned>(std::count(parked_.begin(), parked_.end(), 1));
+    for (int k = 0; k < rc; ++k)
+      if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) stop_watching(evs[k].data.u32);
     if (poked) wake_.drain();
   } else {
     // No sleep after all (work was handed over), or epoll failed: look everywhere.

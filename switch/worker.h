@@ -79,6 +79,7 @@ class Worker {
   // Polls again the parked queues whose fds poll readable (one epoll_wait, no timeout).
   void unpark_ready() noexcept;
   void unpark_all() noexcept;
+  void stop_watching(uint32_t rx_index) noexcept;  // drops a queue's fd from the sleep set
 
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;
