@@ -28,10 +28,10 @@ void LinkMonitor::tick() {
       LinkState l = rec->port->link();
       st = l.gone ? State::gone : l.up ? State::up : State::down;
       if (st == State::gone) {
+        sw_.detach_port(id);  // first, so that nothing is learned on it after the flush
         const size_t flushed = sw_.forget_port(id);
         spdlog::warn("port {}: its interface was deleted; port detached, {} FDB entries flushed{}", rec->port->name(),
                      flushed, rec->spec.recreate ? ", re-creating it" : " (port del removes it)");
-        sw_.detach_port(id);
       } else if (st != prev && prev != State::unknown) {
         spdlog::info("port {}: link {}", rec->port->name(), st == State::up ? "up" : "down");
       }
