@@ -1,6 +1,6 @@
 // tapswitch: the switch daemon.
 //
-// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad input or a switch that
+// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM/SIGHUP), 2 for bad input or a switch that
 // could not start (one line on stderr names the problem), 1 for a failure while running.
 #include <signal.h>
 #include <unistd.h>
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       notify_stopping();
-      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
     }
     spdlog::info("tapswitch stopped");
     return 0;

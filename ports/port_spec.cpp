@@ -1,7 +1,7 @@
 #include "ports/port_spec.h"
 
 #include <charconv>
-#include <set>
+#include <string_view>
 
 #include "base/error.h"
 
@@ -79,11 +79,13 @@ void parse_opts(PortSpec& ps, const std::vector<std::string>& parts,
   }
 }
 
-uint32_t parse_mtu(const std::string& spec, const std::string& v) {
+// `max`: kMaxTapMtu for a kernel tap, else kMaxMtu.
+uint32_t parse_mtu(const std::string& spec, const std::string& v, uint32_t max) {
   uint32_t mtu = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), mtu);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || mtu < kMinMtu || mtu > kMaxMtu)
-    fail("port '{}': mtu '{}' is not a number from {} to {}", spec, v, kMinMtu, kMaxMtu);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || mtu < kMinMtu || mtu > max)
+    fail("port '{}': mtu '{}' is not a number from {} to {}{}", spec, v, kMinMtu, max,
+         max == kMaxTapMtu ? " (a tap's largest MTU)" : "");
   return mtu;
 }
 
@@ -101,7 +103,7 @@ void parse_tap_opts(PortSpec& ps) {
     if (*v != "on" && *v != "off") fail("port '{}': offload must be on or off, not '{}'", ps.text, *v);
     ps.offload = *v == "on";
   }
-  if (const std::string* v = ps.opt("mtu")) ps.mtu = parse_mtu(ps.text, *v);
+  if (const std::string* v = ps.opt("mtu")) ps.mtu = parse_mtu(ps.text, *v, kMaxTapMtu);
   if (const std::string* v = ps.opt("queues")) ps.queues = parse_queues(ps.text, *v);
   if (const std::string* v = ps.opt("io")) {
     if (*v == "uring")
@@ -157,11 +159,12 @@ PortSpec parse_port_spec(const std::string& text) {
       fail("port '{}': expected dpdk:DEVARGS, e.g. dpdk:net_tap0,iface=vm1", text);
     ps.name = parts[0];
     const bool vhost = parts[0].rfind("net_vhost", 0) == 0 || parts[0].rfind("eth_vhost", 0) == 0;
+    const bool net_tap = parts[0].rfind("net_tap", 0) == 0;  // a kernel tap underneath
     ps.devargs = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) {
       if (parts[i].rfind("mtu=", 0) == 0) {  // tapswitch's, not the driver's
         if (ps.mtu) fail("port '{}': option 'mtu' given twice", text);
-        ps.mtu = parse_mtu(text, parts[i].substr(4));
+        ps.mtu = parse_mtu(text, parts[i].substr(4), net_tap ? kMaxTapMtu : kMaxMtu);
         continue;
       }
       if (parts[i].rfind("queues=", 0) == 0) {
@@ -182,22 +185,35 @@ PortSpec parse_port_spec(const std::string& text) {
   return ps;
 }
 
+namespace {
+
+std::string_view dpdk_device(const PortSpec& s) {
+  const std::string_view d = s.devargs;
+  return d.substr(0, d.find(','));
+}
+
+// Fails if `added` names the same port, interface, fd or DPDK device as `other`, quoting
+// `added` and naming `other`.
+void check_distinct(const PortSpec& other, const PortSpec& added) {
+  if (!added.name.empty() && added.name == other.name)
+    fail("port '{}': a port named '{}' is already configured, as '{}'", added.text, added.name, other.text);
+  if (!added.ifname.empty() && added.ifname == other.ifname)
+    fail("port '{}': interface '{}' is already used by port '{}'", added.text, added.ifname, other.text);
+  if (added.fd >= 0 && added.fd == other.fd)
+    fail("port '{}': fd {} is already used by port '{}'", added.text, added.fd, other.text);
+  if (added.kind == PortKind::dpdk && other.kind == PortKind::dpdk && dpdk_device(added) == dpdk_device(other))
+    fail("port '{}': DPDK device '{}' is already configured, as '{}'", added.text, dpdk_device(added), other.text);
+}
+
+}  // namespace
+
 void check_unique(const std::vector<PortSpec>& specs) {
-  std::set<std::string> names, ifnames, devices;
-  std::set<int> fds;
-  for (const auto& ps : specs) {
-    if (!ps.name.empty() && !names.insert(ps.name).second)
-      fail("port '{}': a port named '{}' is already configured", ps.text, ps.name);
-    if (!ps.ifname.empty() && !ifnames.insert(ps.ifname).second)
-      fail("port '{}': interface '{}' is already used by another port", ps.text, ps.ifname);
-    if (ps.fd >= 0 && !fds.insert(ps.fd).second)
-      fail("port '{}': fd {} is already used by another port", ps.text, ps.fd);
-    if (ps.kind == PortKind::dpdk) {
-      std::string dev = ps.devargs.substr(0, ps.devargs.find(','));
-      if (!devices.insert(dev).second)
-        fail("port '{}': DPDK device '{}' is already configured", ps.text, dev);
-    }
-  }
+  for (auto it = specs.begin(); it != specs.end(); ++it)
+    for (auto prev = specs.begin(); prev != it; ++prev) check_distinct(*prev, *it);
+}
+
+void check_unique(const std::vector<PortSpec>& existing, const PortSpec& added) {
+  for (const PortSpec& other : existing) check_distinct(other, added);
 }
 
 }  // namespace tapswitch

@@ -7,11 +7,11 @@
 //                             net_af_packet0,iface=vnet0; queues=N and mtu=N are tapswitch's and
 //                             are taken out of the devargs (net_vhost keeps queues= too: it has
 //                             a devarg of that name with the same meaning); mtu=N is set through
-//                             the ethdev API
+//                             the ethdev API (68..65535; net_tap, a kernel tap underneath: 68..65521)
 //
 // OPTS for raw-fd taps:
 //   offload=on|off    virtio-net header with checksum/TSO/USO offloads (default on)
-//   mtu=N             set the kernel interface's MTU (68..65535; default: leave it)
+//   mtu=N             set the kernel interface's MTU (68..65521, a tap's largest; default: leave it)
 //   io=syscall|uring  one read/write per frame, or batched io_uring (default: --tap-io)
 //   queues=N          a multi-queue tap (IFF_MULTI_QUEUE) with N fds, one per rx/tx queue
 //                     (default 1; an existing multi-queue tap is attached multi-queue either way)
@@ -33,6 +33,7 @@ const char* to_string(TapIo io);
 
 constexpr uint32_t kMinMtu = 68;
 constexpr uint32_t kMaxMtu = 65535;
+constexpr uint32_t kMaxTapMtu = 65521;  // the kernel's tap: 65535 less its 14-byte Ethernet header
 
 struct PortSpec {
   PortKind kind = PortKind::tap;
@@ -54,8 +55,11 @@ struct PortSpec {
 // Throws Error with a message naming the spec and the problem.
 PortSpec parse_port_spec(const std::string& text);
 
-// Throws Error if two specs name the same port, interface, fd or DPDK device.
+// Throws Error if two specs name the same port, interface, fd or DPDK device, quoting the later
+// spec and naming the earlier one.
 void check_unique(const std::vector<PortSpec>& specs);
+// The same for a port added to `existing` (port add): quotes `added`, names the one it collides with.
+void check_unique(const std::vector<PortSpec>& existing, const PortSpec& added);
 
 constexpr size_t kMaxIfNameLen = 15;  // IFNAMSIZ - 1
 constexpr uint16_t kMaxQueues = 16;   // per port

@@ -112,13 +112,15 @@ CommandOutput done(nlohmann::json data, std::string text) {
   return out;
 }
 
-// fdb add MAC PORT [vlan N]
+// fdb add MAC PORT [vlan N]: the MAC as --fdb-static takes it (fdb/fdb_static.h), a unicast one.
 CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
-  if (args.size() < 2) fail("usage: fdb add MAC PORT [vlan N]");
-  const std::string spec = args[0] + "," + args[1] + (args.size() == 4 ? "," + args[3] : "");
   if (args.size() != 2 && !(args.size() == 4 && args[2] == "vlan")) fail("usage: fdb add MAC PORT [vlan N]");
-  const FdbStaticSpec s = parse_fdb_static(spec);
-  const FdbAdd r = sw.fdb().add_static(FdbKey::make(s.vlan, s.mac), port_id(sw, s.port));
+  const FdbKey key = parse_key(args[0], {args.begin() + 2, args.end()});
+  uint8_t mac[6];
+  key.mac(mac);
+  if (mac[0] & 1) fail("{} is a group address; static entries are for unicast MACs", args[0]);
+  if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) fail("the all-zero MAC cannot be an entry");
+  const FdbAdd r = sw.fdb().add_static(key, port_id(sw, args[1]));
   if (r == FdbAdd::full) fail("the FDB is full of static entries");
   const char* what = r == FdbAdd::added ? "added" : "replaced";
   return done({{"result", what}}, fmt::format("static entry {}", what));
@@ -128,7 +130,8 @@ CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
 CommandOutput fdb_del(Switch& sw, const std::vector<std::string>& args) {
   if (args.empty()) fail("usage: fdb del MAC [vlan N]");
   const FdbKey key = parse_key(args[0], {args.begin() + 1, args.end()});
-  if (!sw.fdb().remove(key)) fail("{} is not in the FDB", args[0]);
+  if (!sw.fdb().remove(key))
+    fail("{}{} is not in the FDB", args[0], args.size() > 1 ? fmt::format(" vlan {}", key.vlan()) : "");
   return done({{"removed", 1}}, "removed");
 }
 

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -27,7 +28,7 @@ po::options_description switch_options() {
        "  tapfd:N[,name=L][,OPTS]  adopt the inherited tun/tap fd N\n"
        "  dpdk:DEVARGS[,mtu=N]     any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0\n"
        "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
-       "the interface MTU), io=syscall|uring (default --tap-io)")
+       "the interface MTU, 68 to 65521), io=syscall|uring (default --tap-io)")
     ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
        "control socket path (mode 0600, owned by the user running tapswitch)")
     ("ctl-group", po::value<std::string>()->value_name("GROUP"),
@@ -37,14 +38,18 @@ po::options_description switch_options() {
     ("eal", po::value<std::string>(),
        "DPDK EAL arguments, replacing the defaults (--no-huge --no-pci --no-shconf -m MEMORY); "
        "tapswitch adds --lcores and --file-prefix unless given")
-    ("memory", po::value<unsigned>()->default_value(0),
-       "DPDK memory in MB for the default EAL arguments (0: sized from the ports and the FDB, at least 512)")
-    ("mbufs", po::value<unsigned>()->default_value(0), "mbufs in the pool (0: sized from the ports)")
-    ("fdb-size", po::value<uint32_t>()->default_value(65536),
-       "FDB capacity in entries, static ones included; when full, a new MAC evicts one from the port with the most")
-    ("fdb-aging", po::value<uint32_t>()->default_value(300),
-       "seconds an idle learned MAC stays in the FDB (0: never ages; otherwise 2 to 1000000)")
-    ("fdb-port-limit", po::value<uint32_t>()->default_value(0), "MACs learned per port at most (0: no limit)")
+    ("memory", uint_value(0)->value_name("MB"),
+       "DPDK memory in MB for the default EAL arguments, 64 to 524288 (DPDK's limit) and at most "
+       "the machine's memory (0: sized from the ports and the FDB, at least 512)")
+    ("mbufs", uint_value(0),
+       "mbufs in the pool, 1024 to 134217728 (0: sized from the ports); their memory, about 2.5 KB "
+       "each, must fit in the machine's")
+    ("fdb-size", uint_value(65536),
+       "FDB capacity in entries, 16 to 16777216, static ones included; when full, a new MAC evicts "
+       "one from the port with the most")
+    ("fdb-aging", uint_value(300)->value_name("SECONDS"),
+       "seconds an idle learned MAC stays in the FDB, 2 to 1000000 (0: never ages)")
+    ("fdb-port-limit", uint_value(0), "MACs learned per port at most, 1 to 16777216 (0: no limit)")
     ("fdb-static", po::value<std::vector<std::string>>()->composing(),
        "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name")
     ("tap-io", po::value<std::string>()->default_value("syscall"),
@@ -81,16 +86,11 @@ SwitchConfig to_config(const po::variables_map& vm) {
   for (const char* l : kLevels) ok |= c.log_level == l;
   if (!ok) fail("--log-level: '{}' is not one of trace, debug, info, warn, error, critical, off", c.log_level);
   if (vm.count("eal")) c.eal = vm["eal"].as<std::string>();
-  c.memory_mb = vm["memory"].as<unsigned>();
-  if (c.memory_mb && c.memory_mb < 64) fail("--memory: {} MB is too little for DPDK; give at least 64", c.memory_mb);
-  c.mbufs = vm["mbufs"].as<unsigned>();
-  if (c.mbufs != 0 && c.mbufs < 1024) fail("--mbufs: {} is too few; give at least 1024 (or 0 for automatic)", c.mbufs);
-  c.fdb_size = vm["fdb-size"].as<uint32_t>();
-  if (c.fdb_size < 16) fail("--fdb-size: {} is too small; give at least 16", c.fdb_size);
-  c.fdb_aging = vm["fdb-aging"].as<uint32_t>();
-  if (c.fdb_aging == 1 || c.fdb_aging > 1000000)
-    fail("--fdb-aging: {} is out of range; give 0 (never) or 2 to 1000000 seconds", c.fdb_aging);
-  c.fdb_port_limit = vm["fdb-port-limit"].as<uint32_t>();
+  c.memory_mb = uint_option(vm, "memory", 64, kMaxMemoryMb, "sized from the configuration");
+  c.mbufs = uint_option(vm, "mbufs", 1024, kMaxMbufs, "sized from the ports");
+  c.fdb_size = uint_option(vm, "fdb-size", 16, kMaxFdbSize);
+  c.fdb_aging = uint_option(vm, "fdb-aging", 2, kMaxFdbAging, "never");
+  c.fdb_port_limit = uint_option(vm, "fdb-port-limit", 1, kMaxFdbSize, "no limit");
   if (vm.count("fdb-static"))
     for (const auto& s : vm["fdb-static"].as<std::vector<std::string>>()) c.fdb_static.push_back(parse_fdb_static(s));
   for (const auto& s : c.fdb_static)
@@ -138,6 +138,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
+      std::error_code ec;  // a directory opens as an empty file
+      if (std::filesystem::is_directory(path, ec)) fail("--config: '{}' is a directory, not a file", path);
       std::ifstream in(path);
       if (!in) fail("--config: cannot read '{}'", path);
       try {

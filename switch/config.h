@@ -5,6 +5,8 @@
 // accumulate from both.
 #pragma once
 
+#include <rte_config.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +18,13 @@
 namespace tapswitch {
 
 constexpr const char* kDefaultCtlPath = "/run/tapswitch/tapswitch.sock";
+
+// Upper bounds of the sizing options (check_config() also holds the memory they imply to what
+// the machine has).
+constexpr unsigned kMaxMemoryMb = RTE_MAX_MEM_MB;  // DPDK's own limit: 512 GB
+constexpr unsigned kMaxMbufs = 1u << 27;           // about 320 GB of 2.5 KB mbufs, within that
+constexpr uint32_t kMaxFdbSize = 1u << 24;         // 16M entries, about 700 MB of table
+constexpr uint32_t kMaxFdbAging = 1000000;         // seconds
 
 struct SwitchConfig {
   std::vector<PortSpec> ports;

@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +13,7 @@
 #include "dpdk/eal_args.h"
 #include "switch/counters.h"
 #include "switch/rxq_assign.h"
+#include "switch/switch.h"
 
 namespace tapswitch {
 
@@ -51,9 +53,30 @@ void check_rxq_affinity(const SwitchConfig& c) {
   place_rx_queues(pq, c.dp.workers, pins);  // throws for an unknown port, queue or worker
 }
 
+// DPDK takes its memory up front; asked for more than the machine has, it fails at start,
+// after reserving and touching what it could (seconds of CPU for a large pool).
+void check_memory(const SwitchConfig& c, uint64_t machine_mb) {
+  if (!machine_mb) return;  // unknown
+  if (c.memory_mb > machine_mb)
+    fail("--memory: {} MB is more than this machine's memory ({} MB)", c.memory_mb, machine_mb);
+  SwitchConfig sized = c;
+  sized.memory_mb = 0;
+  const unsigned need = Switch::memory_mb(sized);
+  if (need > machine_mb)
+    fail("the configuration needs about {} MB of DPDK memory (a pool of {} mbufs, see --mbufs; an FDB of {} "
+         "entries; {} port(s)), more than this machine's {} MB",
+         need, Switch::pool_size(c), c.fdb_size, c.ports.size(), machine_mb);
+}
+
 }  // namespace
 
-void check_config(const SwitchConfig& c, const std::vector<unsigned>& allowed_cpus) {
+uint64_t machine_memory_mb() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 20;
+}
+
+void check_config(const SwitchConfig& c, const std::vector<unsigned>& allowed_cpus, uint64_t machine_mb) {
   if (c.ports.size() > kMaxPorts) fail("too many ports: {} (at most {})", c.ports.size(), kMaxPorts);
   check_unique(c.ports);
   check_rxq_affinity(c);
@@ -72,6 +95,7 @@ void check_config(const SwitchConfig& c, const std::vector<unsigned>& allowed_cp
     fail("--ctl: path '{}' is too long for a UNIX socket ({} bytes at most)", c.ctl_path,
          sizeof(sockaddr_un::sun_path) - 1);
   if (!c.ctl_group.empty()) resolve_ctl_group(c.ctl_group);
+  check_memory(c, machine_mb);
 }
 
 }  // namespace tapswitch

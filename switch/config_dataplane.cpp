@@ -21,12 +21,27 @@ bool parse_uint(const std::string& s, unsigned& out) {
 
 }  // namespace
 
+po::typed_value<std::string>* uint_value() { return po::value<std::string>()->value_name("N"); }
+
+po::typed_value<std::string>* uint_value(unsigned default_value) {
+  return uint_value()->default_value(std::to_string(default_value));
+}
+
+unsigned uint_option(const po::variables_map& vm, const std::string& key, unsigned min, unsigned max,
+                     const char* zero) {
+  const std::string& text = vm[key].as<std::string>();
+  unsigned v = 0;
+  if (parse_uint(text, v) && ((v >= min && v <= max) || (zero && v == 0))) return v;
+  if (zero) fail("--{}: '{}' is not a number from {} to {} (or 0: {})", key, text, min, max, zero);
+  fail("--{}: '{}' is not a number from {} to {}", key, text, min, max);
+}
+
 po::options_description dataplane_options(unsigned line_length, unsigned min_desc) {
   po::options_description d("Data plane options", line_length, min_desc);
   // clang-format off
   d.add_options()
-    ("workers", po::value<unsigned>()->value_name("N"),
-       "worker lcores that forward frames (default 1, or the length of --lcores)")
+    ("workers", uint_value(),
+       "worker lcores that forward frames, 1 to 64 (default 1, or the length of --lcores)")
     ("lcores", po::value<std::string>()->value_name("CPULIST"),
        "pin worker i to the i-th CPU of the list, e.g. 1 or 0-1 (default: workers float)")
     ("rxq-affinity", po::value<std::vector<std::string>>()->composing()->value_name("PORT:Q=W"),
@@ -78,9 +93,7 @@ DataplaneConfig read_dataplane(const po::variables_map& vm) {
   DataplaneConfig c;
   if (vm.count("lcores")) c.cpus = parse_cpu_list(vm["lcores"].as<std::string>());
   if (vm.count("workers")) {
-    c.workers = vm["workers"].as<unsigned>();
-    if (c.workers < 1 || c.workers > kMaxWorkers)
-      fail("--workers: {} is out of range; give 1 to {}", c.workers, kMaxWorkers);
+    c.workers = uint_option(vm, "workers", 1, kMaxWorkers);
     if (!c.cpus.empty() && c.cpus.size() != c.workers)
       fail("--lcores: {} CPUs listed for {} workers; list one CPU per worker", c.cpus.size(), c.workers);
   } else if (!c.cpus.empty()) {

@@ -49,6 +49,17 @@ struct DataplaneConfig {
 constexpr unsigned kMaxWorkers = 64;
 
 boost::program_options::options_description dataplane_options(unsigned line_length, unsigned min_desc);
+
+// The declaration of an option holding an unsigned number: Boost's own unsigned values take
+// "-1" for 4294967295, so these keep the text and uint_option() reads it.
+boost::program_options::typed_value<std::string>* uint_value();
+boost::program_options::typed_value<std::string>* uint_value(unsigned default_value);
+// The value of option `key`, declared with uint_value(): a number from min to max, or 0 too if
+// `zero` says what 0 means. Throws Error "--KEY: 'TEXT' is not a number from MIN to MAX[ (or
+// 0: ZERO)]".
+unsigned uint_option(const boost::program_options::variables_map& vm, const std::string& key, unsigned min,
+                     unsigned max, const char* zero = nullptr);
+
 // Throws Error naming the option and the problem.
 DataplaneConfig read_dataplane(const boost::program_options::variables_map& vm);
 // "0-2,5" -> {0,1,2,5}; throws Error on bad syntax.

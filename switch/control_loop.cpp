@@ -25,6 +25,7 @@ sigset_t shutdown_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // the terminal went away: stop cleanly too
   return set;
 }
 }  // namespace

@@ -5,7 +5,10 @@ behind: no tap or net_tap interface, no control socket, no DPDK runtime director
 Cases (issue 2, section 3): an unknown option, malformed port specs, a tap name over 15
 characters, a tap already held by another process (this test holds it), a duplicate port, no
 /dev/net/tun (a tmpfs over /dev/net in a private mount namespace), no permission (as nobody),
-and bad --eal arguments. Where ports open before the failing one, the switch must tear them down.
+bad --eal arguments, negative and oversized numbers, a tap MTU the kernel refuses, more memory
+than the machine has, and a directory as --config; --check-config refuses what a start refuses.
+Where ports open before the failing one, the switch must tear them down. Last, the errors of
+bad runtime commands (port add, fdb add/del) name what was typed.
 """
 import os
 import shutil
@@ -120,6 +123,65 @@ def test(t):
                 ["--port", f"tap:{a}", "--eal", "--no-pci -l 0-1"], ["hugepage"])
     run_bad(t, "unterminated quote in --eal", ["--port", f"tap:{a}", "--eal", "--no-huge 'oops"],
             ["quote"])
+
+    # Numbers: Boost reads "-1" into an unsigned as 4294967295; each must be refused as it is.
+    for opt, lo, hi in [("memory", 64, 524288), ("mbufs", 1024, 134217728), ("fdb-size", 16, 16777216),
+                        ("fdb-aging", 2, 1000000), ("fdb-port-limit", 1, 16777216), ("workers", 1, 64)]:
+        run_bad(t, f"negative --{opt}", ["--port", f"tap:{a}", f"--{opt}", "-1"],
+                [f"--{opt}: '-1' is not a number from {lo} to {hi}"])
+    run_bad(t, "negative number in a config file", ["--config", write_conf(t, "fdb-size = -5\n")],
+            ["--fdb-size: '-5' is not a number from 16 to"])
+    ram_mb = machine_memory_mb()
+    too_much = [("--fdb-size", "4294967295"), ("--memory", "99999999"), ("--mbufs", "999999999"),
+                ("--mbufs", "-1"), ("--fdb-port-limit", "-1")]
+    for check_only in ([], ["--check-config"]):
+        what = " (--check-config)" if check_only else ""
+        for opt, value in too_much:
+            run_bad(t, f"{opt} {value}{what}", check_only + ["--port", f"tap:{a}", opt, value],
+                    [f"{opt}: '{value}' is not a number from"])
+        if ram_mb + 1024 <= 524288:
+            run_bad(t, f"more --memory than the machine has{what}",
+                    check_only + ["--port", f"tap:{a}", "--memory", str(ram_mb + 1024)],
+                    ["--memory", "more than this machine's memory"])
+        if ram_mb < 100000:  # a pool of 50M mbufs takes about 150 GB
+            run_bad(t, f"more mbufs than the machine's memory holds{what}",
+                    check_only + ["--port", f"tap:{a}", "--mbufs", "50000000"],
+                    ["a pool of 50000000 mbufs", "more than this machine's"])
+        run_bad(t, f"tap MTU over 65521{what}", check_only + ["--port", f"tap:{a},mtu=65530"],
+                [f"tap:{a},mtu=65530", "from 68 to 65521"])
+        run_bad(t, f"a directory as --config{what}", check_only + ["--config", t.tmp], [t.tmp, "is a directory"])
+
+    bad_runtime_commands(t, a)
+
+
+def bad_runtime_commands(t, a):
+    """tapswitchctl's errors quote what the user typed, in the command's own terms."""
+    sw = t.daemon([f"tap:{a}"])
+    mac = "02:00:00:00:00:01"
+
+    def refused(args, expect, absent=()):
+        r = sw.ctl_run(*args)
+        err = r.stderr.strip()
+        check(r.returncode == 1, f"tapswitchctl {' '.join(args)}: exit code {r.returncode}, expected 1: {err}")
+        missing = [e for e in expect if e not in err]
+        check(not missing, f"tapswitchctl {' '.join(args)}: the message does not name {missing}: {err}")
+        present = [e for e in absent if e in err]
+        check(not present, f"tapswitchctl {' '.join(args)}: the message should not say {present}: {err}")
+        say(f"ok  tapswitchctl {' '.join(args)}: {err}")
+
+    refused(["port", "add", f"dpdk:net_tap2,iface={a}"],
+            [f"port 'dpdk:net_tap2,iface={a}': a port named '{a}' is already configured, as 'tap:{a}'"])
+    refused(["fdb", "add", mac, a, "vlan", "4095"], ["VLAN '4095' is not a number from 0 to 4094"],
+            absent=["--fdb-static"])
+    refused(["fdb", "add", "01:00:5e:00:00:01", a], ["01:00:5e:00:00:01 is a group address"],
+            absent=["--fdb-static"])
+    refused(["fdb", "del", mac, "vlan", "10"], [f"{mac} vlan 10 is not in the FDB"])
+    check(list(sw.ports()) == [a], f"ports changed: {list(sw.ports())}")
+    sw.stop()
+
+
+def machine_memory_mb():
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") >> 20
 
 
 def no_hugepages():

@@ -5,9 +5,11 @@ DPDK's runtime directory are removed.
 
 Port a is a persistent tap made beforehand (`ip tuntap add`), which the switch attaches to.
 Ports b (raw-fd) and c (net_tap) are created by the switch. All three carry pings, then the
-switch gets SIGTERM and must exit 0 with a clean log.
+switch gets SIGTERM and must exit 0 with a clean log. A second switch on the surviving tap is
+stopped by SIGHUP (its terminal closed), with the same clean exit.
 """
 import os
+import signal
 
 import tslib
 from tslib import check, ping_all_pairs, say, sh
@@ -59,8 +61,17 @@ def test(t):
     nss[0].take(pers, "10.78.0.1/24")
     nss[1].take(names[1], "10.78.0.2/24")
     ping_all_pairs(hosts[:2])
-    sw2.stop()
+    sw2.proc.send_signal(signal.SIGHUP)
+    rc = sw2.proc.wait(timeout=30)
+    check(rc == 0, f"tapswitch exited with {rc} after SIGHUP, not 0 after a clean shutdown:\n{sw2.log()}")
+    check("received SIGHUP, shutting down" in sw2.log(), f"no shutdown on SIGHUP in the log:\n{sw2.log()}")
+    sw2.stop()  # it has exited: only the checks (clean log, no socket, no DPDK runtime directory)
     check(nss[0].has_link(pers), f"persistent tap {pers} did not survive the second switch")
+    gso = gso_max_size(nss[0].name, pers)
+    check(gso == own_gso, f"{pers} kept gso_max_size {gso} after SIGHUP, not its own {own_gso}")
+    check(not nss[1].has_link(names[1]) and not tslib.link_exists(names[1]),
+          f"tap {names[1]}, created by the second switch, still exists")
+    say(f"after SIGHUP: {pers} is still there, gso_max_size {gso}; {names[1]} is gone")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include "base/error.h"
+#include "ports/port_spec.h"
+#include "switch/commands.h"
+#include "switch/config.h"
+#include "switch/switch.h"
 #include "switch/text_table.h"
 
 namespace tapswitch {
@@ -16,6 +21,61 @@ TEST(TextTable, AlignsColumns) {
 }
 
 TEST(TextTable, EmptyTableHasItsHeader) { EXPECT_EQ(TextTable({"MAC", "PORT"}).render(), "MAC  PORT\n"); }
+
+// The commands' errors, on a switch with one DPDK null port (never started: these commands
+// fail before anything reaches the workers).
+class SwitchCommands : public ::testing::Test {
+ protected:
+  static SwitchConfig config() {
+    SwitchConfig c;
+    c.ports = {parse_port_spec("dpdk:net_null0")};
+    c.mbufs = 4096;
+    c.fdb_size = 1024;
+    return c;
+  }
+  // The error of a command, as tapswitchctl shows it after "tapswitchctl: ".
+  std::string error_of(std::vector<std::string> argv) {
+    CtlRequest req;
+    req.argv = std::move(argv);
+    try {
+      commands_.dispatch(req);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  Switch sw_{config()};
+  Commands commands_{sw_};
+};
+
+TEST_F(SwitchCommands, PortAddOfAnExistingPortQuotesTheNewSpec) {
+  EXPECT_EQ(error_of({"port", "add", "tap:net_null0"}),
+            "port 'tap:net_null0': a port named 'net_null0' is already configured, as 'dpdk:net_null0'");
+  EXPECT_EQ(error_of({"port", "add", "dpdk:net_null0,size=128"}),
+            "port 'dpdk:net_null0,size=128': a port named 'net_null0' is already configured, as 'dpdk:net_null0'");
+  EXPECT_EQ(sw_.ports().size(), 1u);
+}
+
+// fdb add speaks of its own arguments, not of the --fdb-static option.
+TEST_F(SwitchCommands, FdbAddErrorsNameTheCommandsArguments) {
+  EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:00:01", "net_null0", "vlan", "4095"}),
+            "VLAN '4095' is not a number from 0 to 4094");
+  EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:01", "net_null0"}),
+            "'02:00:00:00:01' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+  EXPECT_EQ(error_of({"fdb", "add", "01:00:5e:00:00:01", "net_null0"}),
+            "01:00:5e:00:00:01 is a group address; static entries are for unicast MACs");
+  EXPECT_EQ(error_of({"fdb", "add", "00:00:00:00:00:00", "net_null0"}), "the all-zero MAC cannot be an entry");
+  EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:00:01", "a,b"}), "no port named 'a,b'");
+  EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:00:01", "net_null0", "10"}), "usage: fdb add MAC PORT [vlan N]");
+  EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:00:01", "net_null0", "vlan", "10"}), "no error");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "no error");
+}
+
+TEST_F(SwitchCommands, FdbDelOfAMissingEntryNamesItsVlan) {
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "02:00:00:00:00:01 vlan 10 is not in the FDB");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}), "02:00:00:00:00:01 is not in the FDB");
+}
 
 }  // namespace
 }  // namespace tapswitch

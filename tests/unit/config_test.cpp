@@ -80,6 +80,40 @@ TEST(Config, TooLittleMemory) { expect_error({"--memory", "8"}, "--memory"); }
 TEST(Config, TooFewMbufs) { expect_error({"--mbufs", "10"}, "--mbufs"); }
 TEST(Config, PositionalArgument) { expect_error({"stray"}, "positional"); }
 
+// Boost reads "-1" into an unsigned as 4294967295; every number option must refuse it instead.
+TEST(Config, NegativeNumbersAreRejected) {
+  expect_error({"--memory", "-1"}, "--memory: '-1' is not a number from 64 to 524288 (or 0: sized from");
+  expect_error({"--mbufs", "-1"}, "--mbufs: '-1' is not a number from 1024 to 134217728 (or 0: sized from");
+  expect_error({"--fdb-size", "-5"}, "--fdb-size: '-5' is not a number from 16 to 16777216");
+  expect_error({"--fdb-aging", "-1"}, "--fdb-aging: '-1' is not a number from 2 to 1000000 (or 0: never)");
+  expect_error({"--fdb-port-limit", "-1"}, "--fdb-port-limit: '-1' is not a number from 1 to 16777216");
+  expect_error({"--workers", "-1"}, "--workers: '-1' is not a number from 1 to 64");
+  expect_error({"--fdb-size=-5"}, "--fdb-size: '-5' is not a number");
+  expect_error({"--fdb-size", "+5"}, "--fdb-size: '+5' is not a number");
+  expect_error({"--fdb-size", "4294967301"}, "--fdb-size: '4294967301' is not a number");  // 2^32 + 5
+}
+
+TEST(Config, UpperBounds) {
+  expect_error({"--fdb-size", "4294967295"}, "--fdb-size: '4294967295' is not a number from 16 to 16777216");
+  expect_error({"--memory", "99999999"}, "--memory: '99999999' is not a number");
+  expect_error({"--mbufs", "999999999"}, "--mbufs: '999999999' is not a number");
+  expect_error({"--fdb-port-limit", "16777217"}, "--fdb-port-limit");
+  expect_error({"--workers", "65"}, "--workers: '65' is not a number from 1 to 64");
+  const SwitchConfig c = parse({"--memory", std::to_string(kMaxMemoryMb), "--mbufs", std::to_string(kMaxMbufs),
+                                "--fdb-size", std::to_string(kMaxFdbSize), "--fdb-port-limit",
+                                std::to_string(kMaxFdbSize), "--workers", "64"})
+                             .config;
+  EXPECT_EQ(c.memory_mb, kMaxMemoryMb);
+  EXPECT_EQ(c.mbufs, kMaxMbufs);
+  EXPECT_EQ(c.fdb_size, kMaxFdbSize);
+  EXPECT_EQ(c.fdb_port_limit, kMaxFdbSize);
+  EXPECT_EQ(c.dp.workers, 64u);
+  // The help states the same bounds.
+  const std::string help = parse({"--help"}).help;
+  for (unsigned n : {kMaxMemoryMb, kMaxMbufs, kMaxFdbSize, kMaxFdbAging})
+    EXPECT_NE(help.find(std::to_string(n)), std::string::npos) << n;
+}
+
 TEST(PortSpec, NoKind) { expect_error({"--port", "vm1"}, "expected KIND:ARGS"); }
 TEST(PortSpec, UnknownKind) { expect_error({"--port", "veth:x"}, "unknown port kind 'veth'"); }
 TEST(PortSpec, EmptyName) { expect_error({"--port", "tap:"}, "interface name is empty"); }
@@ -137,6 +171,14 @@ TEST(ConfigFile, CommandLineWinsAndPortsAddUp) {
 }
 
 TEST(ConfigFile, Unreadable) { expect_error({"--config", "/nonexistent/x.conf"}, "cannot read '/nonexistent/x.conf'"); }
+TEST(ConfigFile, Directory) { expect_error({"--config", "/tmp"}, "--config: '/tmp' is a directory, not a file"); }
+
+TEST(ConfigFile, NegativeNumbers) {
+  TempFile f("fdb-size = -5\n");
+  expect_error({"--config", f.path()}, "--fdb-size: '-5' is not a number from 16 to 16777216");
+  TempFile g("workers = -1\n");
+  expect_error({"--config", g.path()}, "--workers: '-1' is not a number from 1 to 64");
+}
 
 TEST(ConfigFile, UnknownKey) {
   TempFile f("colour = red\n");

@@ -65,7 +65,10 @@ TEST(FdbConfig, ConfigFileAndCommandLineStaticsAddUp) {
 }
 
 TEST(FdbConfig, Errors) {
-  EXPECT_NE(error_of({"--fdb-aging", "1"}).find("--fdb-aging: 1 is out of range"), std::string::npos);
+  EXPECT_NE(error_of({"--fdb-aging", "1"}).find("--fdb-aging: '1' is not a number from 2 to 1000000 (or 0: never)"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--fdb-aging", "-1"}).find("--fdb-aging: '-1' is not a number"), std::string::npos);
+  EXPECT_NE(error_of({"--fdb-port-limit", "-1"}).find("--fdb-port-limit: '-1' is not a number"), std::string::npos);
   EXPECT_NE(error_of({"--fdb-aging", "2000000"}).find("--fdb-aging"), std::string::npos);
   EXPECT_NE(error_of({"--fdb-port-limit", "x"}).find("fdb-port-limit"), std::string::npos);
   EXPECT_NE(error_of({"--fdb-static", "02:00:00:00:00:0a"}).find("expected MAC,PORT[,VLAN]"), std::string::npos);

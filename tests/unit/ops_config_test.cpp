@@ -20,11 +20,12 @@ ParsedArgs parse(std::vector<std::string> args) { return test::parse_argv(std::m
 
 const std::vector<unsigned> kCpus = {0, 1};
 
-// Parses and checks; returns "" when both accept, else the error.
-std::string check(std::vector<std::string> args) {
+// Parses and checks, on a machine of `machine_mb` MB (0: not checked); returns "" when both
+// accept, else the error.
+std::string check(std::vector<std::string> args, uint64_t machine_mb = 0) {
   try {
     ParsedArgs a = parse(std::move(args));
-    check_config(a.config, kCpus);
+    check_config(a.config, kCpus, machine_mb);
     return "";
   } catch (const Error& e) {
     return e.what();
@@ -83,6 +84,20 @@ TEST(CheckConfig, CtlGroupMustExist) {
 TEST(CheckConfig, DuplicatesAndSyntaxStillCaught) {
   EXPECT_NE(check({"--port", "tap:a", "--port", "tap:a"}).find("already configured"), std::string::npos);
   EXPECT_NE(check({"--ctl-group", ""}).find("--ctl-group: the group name is empty"), std::string::npos);
+}
+
+// What a start would fail on after reserving memory for seconds: more than the machine has.
+TEST(CheckConfig, MemoryMustFitTheMachine) {
+  EXPECT_EQ(check({"--memory", "4096"}, 2048), "--memory: 4096 MB is more than this machine's memory (2048 MB)");
+  EXPECT_EQ(check({"--memory", "2048"}, 2048), "");
+  EXPECT_EQ(check({"--port", "tap:a"}, 2048), "") << "the default sizing fits a small machine";
+  const std::string big = check({"--mbufs", "4000000"}, 2048);
+  EXPECT_EQ(big.find("the configuration needs about 12"), 0u) << big;  // 4M * 2.5 KB * 1.25
+  EXPECT_NE(big.find("a pool of 4000000 mbufs, see --mbufs"), std::string::npos) << big;
+  EXPECT_NE(big.find("more than this machine's 2048 MB"), std::string::npos) << big;
+  EXPECT_NE(check({"--fdb-size", "16777216"}, 512).find("an FDB of 16777216 entries"), std::string::npos);
+  EXPECT_EQ(check({"--mbufs", "4000000"}, 0), "") << "0: the machine's memory is unknown";
+  EXPECT_GT(machine_memory_mb(), 0u);
 }
 
 TEST(CheckConfig, DefaultEalArgumentsKeepTelemetry) {

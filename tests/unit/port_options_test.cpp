@@ -58,11 +58,21 @@ TEST(PortOptions, TapOptions) {
 
 TEST(PortOptions, BadValuesNameTheProblem) {
   expect_error("tap:vm1,offload=maybe", "offload must be on or off");
-  expect_error("tap:vm1,mtu=67", "from 68 to 65535");
-  expect_error("tap:vm1,mtu=70000", "from 68 to 65535");
+  expect_error("tap:vm1,mtu=67", "from 68 to 65521");
+  expect_error("tap:vm1,mtu=70000", "from 68 to 65521");
   expect_error("tap:vm1,mtu=9k", "mtu '9k'");
   expect_error("tap:vm1,io=aio", "io must be uring or syscall");
   expect_error("dpdk:net_tap0,iface=x,mtu=1,", "mtu");
+}
+
+// The kernel refuses a tap an MTU over 65535 less its Ethernet header (EINVAL at start).
+TEST(PortOptions, TapMtuIsAtMost65521) {
+  EXPECT_EQ(parse_port_spec("tap:vm1,mtu=65521").mtu, 65521u);
+  EXPECT_EQ(error_of("tap:vm1,mtu=65530"),
+            "port 'tap:vm1,mtu=65530': mtu '65530' is not a number from 68 to 65521 (a tap's largest MTU)");
+  expect_error("tapfd:5,mtu=65522", "from 68 to 65521");
+  expect_error("dpdk:net_tap0,iface=x,mtu=65522", "from 68 to 65521");
+  EXPECT_EQ(parse_port_spec("dpdk:net_af_packet0,iface=veth0,mtu=65535").mtu, 65535u) << "not a tap";
 }
 
 TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
@@ -86,6 +96,33 @@ TEST(PortOptions, TapIoDefaultsToSyscallAndFillsPortsWithoutIo) {
     ADD_FAILURE() << "--tap-io epoll accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--tap-io"), std::string::npos);
+  }
+}
+
+// A duplicate is reported on the spec that came later, naming the one it collides with; for
+// `port add`, on the added spec.
+TEST(PortOptions, DuplicatesQuoteTheNewSpecAndNameTheOldOne) {
+  auto error_of_unique = [](const std::vector<std::string>& existing, const std::string& added) {
+    std::vector<PortSpec> specs;
+    for (const auto& e : existing) specs.push_back(parse_port_spec(e));
+    try {
+      check_unique(specs, parse_port_spec(added));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of_unique({"tap:a", "tap:x"}, "dpdk:net_tap2,iface=x"),
+            "port 'dpdk:net_tap2,iface=x': a port named 'x' is already configured, as 'tap:x'");
+  EXPECT_EQ(error_of_unique({"tapfd:5,name=g"}, "tapfd:5,name=h"), "port 'tapfd:5,name=h': fd 5 is already used by port 'tapfd:5,name=g'");
+  EXPECT_EQ(error_of_unique({"dpdk:net_tap0,iface=a"}, "dpdk:net_tap0,iface=b"),
+            "port 'dpdk:net_tap0,iface=b': DPDK device 'net_tap0' is already configured, as 'dpdk:net_tap0,iface=a'");
+  EXPECT_EQ(error_of_unique({"tap:a", "tap:b"}, "tap:c"), "no error");
+  try {
+    check_unique({parse_port_spec("tap:x"), parse_port_spec("tap:y"), parse_port_spec("tap:x,mtu=9000")});
+    ADD_FAILURE() << "duplicate accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "port 'tap:x,mtu=9000': a port named 'x' is already configured, as 'tap:x'");
   }
 }
 
