@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace tapswitch {
@@ -54,7 +55,9 @@ bool CtlClient::request(const std::vector<std::string>& argv, bool json, nlohman
       std::memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
     }
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      gone_ = errno == EPIPE || errno == ECONNRESET;
       error_ = "cannot send to " + path_ + ": " + std::strerror(errno);
       return false;
     }
@@ -62,14 +65,25 @@ bool CtlClient::request(const std::vector<std::string>& argv, bool json, nlohman
   }
   char chunk[65536];
   size_t nl;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
   while ((nl = buf_.find('\n')) == std::string::npos) {
+    using std::chrono::milliseconds, std::chrono::steady_clock;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, kTimeoutMs) <= 0) {
+    const int ready = ::poll(&p, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
+    if (ready < 0 && errno == EINTR) continue;  // a signal (Ctrl-C, SIGCONT): keep waiting
+    if (ready < 0) {
+      error_ = "cannot wait for " + path_ + ": " + std::strerror(errno);
+      return false;
+    }
+    if (ready == 0) {
       error_ = "no reply from " + path_ + " within " + std::to_string(kTimeoutMs / 1000) + " s";
       return false;
     }
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      gone_ = n == 0 || errno == ECONNRESET;
       error_ = "the switch closed the connection";
       return false;
     }

@@ -3,7 +3,8 @@
 //   tapswitchctl [--ctl PATH] [-j] COMMAND...
 //   tapswitchctl [--ctl PATH] capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]
 //
-// Exit codes: 0 success, 1 the switch refused the command, 2 usage error or no switch to talk to.
+// Exit codes: 0 success, 1 the switch refused the command, 2 usage error or no switch to talk to
+// (including a switch that went away during a capture).
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -37,8 +38,9 @@ const char kUsage[] =
     "  fdb add MAC PORT [vlan V] | fdb del MAC [vlan V] | fdb flush [port NAME | vlan N] [all]\n"
     "  log level [LEVEL]\n"
     "  capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]\n"
-    "      write PORT's frames to FILE as pcapng (tcpdump -r, tshark -r) until N frames or Ctrl-C;\n"
-    "      FILE is opened here, with your permissions, and handed to the switch\n"
+    "      write PORT's frames to FILE as pcapng (tcpdump -r, tshark -r) until N frames (-c 0, the\n"
+    "      default: no limit), Ctrl-C, or PORT's removal; FILE is opened here, with your\n"
+    "      permissions, and handed to the switch, which empties it only once it accepts the capture\n"
     "See tapswitchctl(8).\n";
 
 int usage_error(const std::string& msg) {
@@ -52,6 +54,49 @@ void on_signal(int) { g_interrupted = 1; }
 int fail_reply(const nlohmann::json& r) {
   std::fprintf(stderr, "tapswitchctl: %s\n", r.value("error", std::string("error")).c_str());
   return 1;
+}
+
+// The -w file. It is opened without O_TRUNC (the switch empties it only once it accepts the
+// capture) and created only if missing; a file created here is removed again unless kept.
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path) : path_(path) {
+    if (path == "-") {
+      fd_ = ::dup(STDOUT_FILENO);
+      return;
+    }
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0 && errno == ENOENT) {
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      created_ = fd_ >= 0;
+    }
+  }
+  ~OutputFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (created_ && !kept_) ::unlink(path_.c_str());
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  int fd() const { return fd_; }
+  void keep() { kept_ = true; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool created_ = false, kept_ = false;
+};
+
+unsigned long long number(const nlohmann::json& d, const char* key) { return d.value(key, uint64_t{0}); }
+
+// The connection to the switch failed in the middle of a capture.
+int lost(const CtlClient& c, const nlohmann::json& last, const std::string& port, const std::string& file) {
+  if (!c.gone()) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+  std::fprintf(stderr,
+               "tapswitchctl: the switch went away, so the capture on %s ended; %s holds the frames written until "
+               "then (%llu when last asked, %llu dropped)\n",
+               port.c_str(), file.c_str(), number(last, "written"), number(last, "dropped"));
+  return 2;
 }
 
 int capture(CtlClient& c, const std::vector<std::string>& args, bool json) {
@@ -72,37 +117,42 @@ int capture(CtlClient& c, const std::vector<std::string>& args, bool json) {
     else return usage_error("capture: unexpected argument '" + a + "'");
     if (!ok) return usage_error("capture: " + a + " needs a value");
   }
-  if (port.empty() || file.empty()) return usage_error("usage: capture PORT -w FILE [-c N] [--dir rx|tx|both]");
-  int fd = file == "-" ? ::dup(STDOUT_FILENO) : ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  if (port.empty() || file.empty())
+    return usage_error("usage: capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]");
+  OutputFile out(file);
+  if (out.fd() < 0) {
     std::fprintf(stderr, "tapswitchctl: cannot open %s: %s\n", file.c_str(), std::strerror(errno));
     return 2;
   }
-  nlohmann::json r;
-  bool sent = c.request({"capture", "start", port, "--dir", dir, "--count", count, "--snaplen", snaplen}, true, r, fd);
-  ::close(fd);
-  if (!sent) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
-  if (!r["ok"].get<bool>()) return fail_reply(r);
-  const std::string id = std::to_string(r["data"]["id"].get<uint64_t>());
+  // From here on, any number of SIGINT/SIGTERM end the capture once and cleanly.
   struct sigaction sa{};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  nlohmann::json r;
+  if (!c.request({"capture", "start", port, "--dir", dir, "--count", count, "--snaplen", snaplen}, true, r, out.fd()))
+    return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+  if (!r["ok"].get<bool>()) return fail_reply(r);
+  out.keep();
+  const std::string id = std::to_string(r["data"]["id"].get<uint64_t>());
+  nlohmann::json last = nlohmann::json::object();
   while (!g_interrupted) {
     ::usleep(50'000);
-    if (!c.request({"capture", "status", id}, true, r)) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+    if (!c.request({"capture", "status", id}, true, r)) return lost(c, last, port, file);
     if (!r["ok"].get<bool>()) return fail_reply(r);
-    if (r["data"]["done"].get<bool>()) break;
+    last = r["data"];
+    if (last["done"].get<bool>()) break;
   }
-  if (!c.request({"capture", "stop", id}, true, r)) return std::fprintf(stderr, "tapswitchctl: %s\n", c.error().c_str()), 2;
+  if (!c.request({"capture", "stop", id}, true, r)) return lost(c, last, port, file);
   if (!r["ok"].get<bool>()) return fail_reply(r);
   const nlohmann::json& d = r["data"];
   if (json) {
     std::printf("%s\n", d.dump(2).c_str());
   } else {
-    std::fprintf(file == "-" ? stderr : stdout, "%llu frames captured on %s to %s (%llu dropped)\n",
-                 static_cast<unsigned long long>(d["written"].get<uint64_t>()), port.c_str(), file.c_str(),
-                 static_cast<unsigned long long>(d["dropped"].get<uint64_t>()));
+    FILE* to = file == "-" ? stderr : stdout;
+    std::fprintf(to, "%llu frames captured on %s to %s (%llu dropped)\n", number(d, "written"), port.c_str(),
+                 file.c_str(), number(d, "dropped"));
+    if (d.contains("ended")) std::fprintf(to, "capture ended: %s\n", d["ended"].get<std::string>().c_str());
   }
   if (d.contains("error")) {
     std::fprintf(stderr, "tapswitchctl: capture file error: %s\n", d["error"].get<std::string>().c_str());

@@ -1,6 +1,8 @@
 #include "capture/capture_session.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -25,9 +27,16 @@ uint64_t realtime_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-int nonblocking(int fd) {
+// Makes fd non-blocking and, once the session's pool and ring exist (so the capture is
+// accepted), cuts a regular file at its offset: the client opened it without O_TRUNC.
+int prepare(int fd) {
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) fail("capture file: {}", std::strerror(errno));
+  struct stat st;
+  if (!(fl & O_APPEND) && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    const off_t at = ::lseek(fd, 0, SEEK_CUR);
+    if (at < 0 || ::ftruncate(fd, at) != 0) fail("capture file: {}", std::strerror(errno));
+  }
   return fd;
 }
 }  // namespace
@@ -37,9 +46,9 @@ CaptureSession::CaptureSession(uint64_t id, const CaptureOptions& opt, UniqueFd 
       opt_(opt),
       owner_(owner),
       fd_(std::move(fd)),
-      pool_("cap", kCopies, RTE_MBUF_DEFAULT_BUF_SIZE),
+      pool_("cap" + std::to_string(id), kCopies, RTE_MBUF_DEFAULT_BUF_SIZE),  // one name per session
       ring_("cap", kCopies, RING_F_SC_DEQ, sizeof(Record)),
-      writer_(nonblocking(fd_.get()), opt.port, opt.snaplen),
+      writer_(prepare(fd_.get()), opt.port, opt.snaplen),
       base_ns_(realtime_ns()),
       base_tsc_(rte_rdtsc()),
       hz_(rte_get_tsc_hz()) {}

@@ -45,7 +45,8 @@ struct CaptureStatus {
 
 class CaptureSession {
  public:
-  // Takes ownership of fd (made non-blocking). Throws Error if the file cannot be written.
+  // Takes ownership of fd (made non-blocking; a regular file is cut at its offset once the
+  // session's pool and ring exist). Throws Error if those cannot be made or the file written.
   CaptureSession(uint64_t id, const CaptureOptions& opt, UniqueFd fd, uint64_t owner);
   ~CaptureSession();
 

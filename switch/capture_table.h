@@ -20,13 +20,24 @@ class CaptureTable {
   CaptureSession* rx(uint16_t port) const noexcept { return rx_[port].load(std::memory_order_acquire); }
   CaptureSession* tx(uint16_t port) const noexcept { return tx_[port].load(std::memory_order_acquire); }
   bool busy(uint16_t port) const noexcept { return rx(port) || tx(port); }
+  bool holds(uint16_t port, const CaptureSession* s) const noexcept { return rx(port) == s || tx(port) == s; }
 
-  // Control thread only.
+  // Control thread only. set() hooks s to the directions asked for; a session capturing the
+  // other direction of the port keeps it.
   void set(uint16_t port, CaptureSession* s, bool rx, bool tx) noexcept {
-    rx_[port].store(rx ? s : nullptr, std::memory_order_release);
-    tx_[port].store(tx ? s : nullptr, std::memory_order_release);
+    if (rx) rx_[port].store(s, std::memory_order_release);
+    if (tx) tx_[port].store(s, std::memory_order_release);
   }
-  void clear(uint16_t port) noexcept { set(port, nullptr, false, false); }
+  // Takes s out of the port, leaving any other session.
+  void clear(uint16_t port, const CaptureSession* s) noexcept {
+    if (rx(port) == s) rx_[port].store(nullptr, std::memory_order_release);
+    if (tx(port) == s) tx_[port].store(nullptr, std::memory_order_release);
+  }
+  // Takes every session out of the port (it is being removed).
+  void clear(uint16_t port) noexcept {
+    rx_[port].store(nullptr, std::memory_order_release);
+    tx_[port].store(nullptr, std::memory_order_release);
+  }
 
  private:
   std::array<std::atomic<CaptureSession*>, kMaxPorts> rx_{}, tx_{};

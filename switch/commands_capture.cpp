@@ -20,17 +20,21 @@ uint64_t number(const std::string& what, const std::string& v) {
   return n;
 }
 
-nlohmann::json status_json(const CaptureStatus& s) {
+nlohmann::json status_json(const CaptureReport& r) {
+  const CaptureStatus& s = r.status;
   nlohmann::json j = {{"id", s.id}, {"port", s.port}, {"written", s.written}, {"dropped", s.dropped}, {"done", s.done}};
   if (!s.error.empty()) j["error"] = s.error;
+  if (!r.ended.empty()) j["ended"] = r.ended;
   return j;
 }
 
-CommandOutput reply(const CaptureStatus& s) {
+CommandOutput reply(const CaptureReport& r) {
+  const CaptureStatus& s = r.status;
   CommandOutput out;
-  out.data = status_json(s);
-  out.text = fmt::format("capture {} on {}: {} frames written, {} dropped{}{}\n", s.id, s.port, s.written, s.dropped,
-                         s.done ? ", done" : "", s.error.empty() ? "" : " (" + s.error + ")");
+  out.data = status_json(r);
+  out.text = fmt::format("capture {} on {}: {} frames written, {} dropped{}{}{}\n", s.id, s.port, s.written, s.dropped,
+                         s.done ? ", done" : "", r.ended.empty() ? "" : " (" + r.ended + ")",
+                         s.error.empty() ? "" : " (" + s.error + ")");
   return out;
 }
 
