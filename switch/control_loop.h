@@ -1,7 +1,7 @@
 // ControlLoop: what the control thread does while the switch runs.
 //
 // It serves the control socket, applies the FDB's learn requests (it is the FDB's single
-// writer), has every port refresh() about once a second, and ends on SIGINT or SIGTERM. Those
+// writer), has every port refresh() about once a second, and ends on SIGINT, SIGTERM or SIGHUP. Those
 // signals must be blocked in every thread, which block_shutdown_signals() does when called
 // before any thread (DPDK's included) is started.
 //
