@@ -37,10 +37,16 @@ CommandOutput show_fdb(Switch& sw, const std::vector<std::string>& args) {
     const PortRecord* p = sw.port(r.entry.port);
     std::string port = p ? p->port->name() : "?";
     std::string type = r.entry.flags & kFdbStatic ? "static" : "dynamic";
-    uint32_t age = static_cast<int32_t>(now - r.entry.last_seen) > 0 ? now - r.entry.last_seen : 0;
     std::string m = format_mac(mac);
-    out.data.push_back({{"mac", m}, {"vlan", r.key.vlan()}, {"port", port}, {"type", type}, {"age", age}});
-    t.row({m, std::to_string(r.key.vlan()), port, type, std::to_string(age)});
+    nlohmann::json row = {{"mac", m}, {"vlan", r.key.vlan()}, {"port", port}, {"type", type}, {"age", nullptr}};
+    std::string age_text = "-";  // a static entry has no age: it never ages
+    if (!(r.entry.flags & kFdbStatic)) {
+      const uint32_t age = static_cast<int32_t>(now - r.entry.last_seen) > 0 ? now - r.entry.last_seen : 0;
+      row["age"] = age;
+      age_text = std::to_string(age);
+    }
+    out.data.push_back(std::move(row));
+    t.row({m, std::to_string(r.key.vlan()), port, type, age_text});
   }
   out.text = t.render();
   return out;
@@ -158,7 +164,7 @@ CommandOutput fdb_flush(Switch& sw, const std::vector<std::string>& args) {
 }  // namespace
 
 void add_fdb_commands(std::vector<Command>& out, Switch& sw) {
-  out.push_back({{"show", "fdb"}, "", "learned MAC addresses: mac, vlan, port, type, age (seconds)",
+  out.push_back({{"show", "fdb"}, "", "learned MAC addresses: mac, vlan, port, type, age (seconds; none for a static entry)",
                  [&sw](const std::vector<std::string>& a) { return show_fdb(sw, a); }});
   out.push_back({{"show", "fdb", "stats"}, "", "FDB counters",
                  [&sw](const std::vector<std::string>& a) { return show_fdb_stats(sw, a); }});

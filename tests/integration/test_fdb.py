@@ -55,6 +55,7 @@ def test(t):
     say("aging: a's entry went after ~2 s idle and frames to a flood again")
     e = sw.fdb_entry(STATIC)
     check(e and e["type"] == "static", f"the static entry aged: {sw.fdb()}")
+    check(e["age"] is None, f"a static entry has no age: {e}")
 
     # --- a MAC move between namespaces --------------------------------------------------------
     moved = stats(sw)["moved"]
