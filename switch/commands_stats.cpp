@@ -1,5 +1,6 @@
 // show workers, show stats
 #include <rte_cycles.h>
+#include <rte_lcore.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,16 @@ namespace tapswitch {
 namespace {
 
 std::string pct(double v) { return fmt::format("{:.1f}%", v); }
+
+// The CPUs an lcore is placed on (its home: with --wake-cpu any a sleeping worker may be woken
+// elsewhere for a moment).
+std::vector<unsigned> lcore_cpus(unsigned lcore) {
+  rte_cpuset_t set = rte_lcore_cpuset(lcore);
+  std::vector<unsigned> cpus;
+  for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
 
 nlohmann::json worker_json(const Switch& sw, const Worker& w) {
   const WorkerCounters& c = w.counters();
@@ -40,6 +51,7 @@ nlohmann::json worker_json(const Switch& sw, const Worker& w) {
   return {
       {"index", w.index()},
       {"lcore", w.lcore()},
+      {"cpus", lcore_cpus(w.lcore())},
       {"poll", to_string(sw.poll_mode())},
       {"wake_cpu", to_string(sw.wake_cpu())},
       {"rx_queues", rxq},
@@ -65,7 +77,7 @@ CommandOutput show_workers(const Switch& sw, const std::vector<std::string>& arg
   expect_no_args(args);
   CommandOutput out;
   out.data = nlohmann::json::array();
-  TextTable t({"WORKER", "LCORE", "RX_QUEUES", "DRAINS", "BUSY", "SLEEP", "AVG_BURST", "RX_FRAMES", "SLEEPS"});
+  TextTable t({"WORKER", "LCORE", "CPUS", "RX_QUEUES", "DRAINS", "BUSY", "SLEEP", "AVG_BURST", "RX_FRAMES", "SLEEPS"});
   for (const auto& w : sw.workers()) {
     nlohmann::json j = worker_json(sw, *w);
     std::string queues, drains;
@@ -73,7 +85,9 @@ CommandOutput show_workers(const Switch& sw, const std::vector<std::string>& arg
       queues += (queues.empty() ? "" : " ") + q["port"].get<std::string>() + ":" + std::to_string(q["queue"].get<int>());
     for (const auto& q : j["tx_rings_drained"])
       drains += (drains.empty() ? "" : " ") + q["port"].get<std::string>() + ":" + std::to_string(q["queue"].get<int>());
-    t.row({std::to_string(w->index()), std::to_string(w->lcore()), queues.empty() ? "-" : queues,
+    std::string cpus;
+    for (unsigned c : j["cpus"].get<std::vector<unsigned>>()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    t.row({std::to_string(w->index()), std::to_string(w->lcore()), cpus.empty() ? "-" : cpus, queues.empty() ? "-" : queues,
            drains.empty() ? "-" : drains, pct(j["busy_pct"].get<double>()), pct(j["sleep_pct"].get<double>()),
            fmt::format("{:.1f}", j["avg_rx_burst"].get<double>()), std::to_string(j["rx_frames"].get<uint64_t>()),
            std::to_string(j["sleeps"].get<uint64_t>())});

@@ -52,6 +52,7 @@ def run(t, wake, home, sender):
     check(r.returncode == 0 and f"{PINGS} received" in r.stdout, f"pings lost: {r.stdout}")
     w = sw.ctl("show", "workers")[0]
     check(w["wake_cpu"] == wake, f"show workers says wake_cpu {w['wake_cpu']}, expected {wake}")
+    check(w["cpus"] == [home], f"show workers says the worker's CPUs are {w['cpus']}, expected [{home}]")
     sleeps = w["sleeps"] - before["sleeps"]
     away = w["wakes_away"] - before["wakes_away"]
     check(sleeps >= PINGS // 2, f"the worker slept {sleeps} times in {PINGS} pings 20 ms apart")
