@@ -6,11 +6,7 @@
 namespace tapswitch::test {
 namespace {
 
-struct Frame {
-  rte_mbuf* m;
-  explicit Frame(rte_mbuf* mb) : m(mb) {}
-  ~Frame() { rte_pktmbuf_free(m); }
-};
+using Frame = MbufPtr;
 
 TEST(Classify, UnicastFromUnicastIsLearnableAndNotFlooded) {
   Frame f(make_frame(mac("02:00:00:00:00:02"), mac("02:00:00:00:00:01")));

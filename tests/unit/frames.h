@@ -22,4 +22,14 @@ rte_mbuf* make_frame(const Mac& dst, const Mac& src, uint16_t len = 60, int vlan
 rte_mbuf* make_raw(const std::vector<uint8_t>& bytes);
 std::vector<uint8_t> bytes_of(const rte_mbuf* m);
 
+// Owns a test mbuf (or chain) and frees it at the end of the scope.
+struct MbufPtr {
+  rte_mbuf* m;
+  explicit MbufPtr(rte_mbuf* p) : m(p) {}
+  ~MbufPtr() { rte_pktmbuf_free(m); }
+  MbufPtr(const MbufPtr&) = delete;
+  MbufPtr& operator=(const MbufPtr&) = delete;
+  rte_mbuf* operator->() const { return m; }
+};
+
 }  // namespace tapswitch::test

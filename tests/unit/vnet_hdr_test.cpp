@@ -7,17 +7,11 @@
 #include <rte_mbuf.h>
 
 #include "ports/vnet_hdr.h"
+#include "tests/unit/frames.h"
 #include "tests/unit/packets.h"
 
 namespace tapswitch::test {
 namespace {
-
-struct MbufPtr {
-  rte_mbuf* m;
-  explicit MbufPtr(rte_mbuf* p) : m(p) {}
-  ~MbufPtr() { rte_pktmbuf_free(m); }
-  rte_mbuf* operator->() const { return m; }
-};
 
 VnetHdr partial_hdr(const PacketSpec& s) {
   VnetHdr h;
