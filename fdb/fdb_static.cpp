@@ -21,6 +21,12 @@ bool parse_mac(std::string_view s, uint8_t out[6]) {
   return true;
 }
 
+std::string static_mac_problem(const uint8_t mac[6], std::string_view text) {
+  if (mac[0] & 1) return fmt::format("{} is a group address; static entries are for unicast MACs", text);
+  if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) return "the all-zero MAC cannot be an entry";
+  return {};
+}
+
 FdbStaticSpec parse_fdb_static(const std::string& text) {
   std::vector<std::string> f;
   size_t start = 0;
@@ -34,9 +40,7 @@ FdbStaticSpec parse_fdb_static(const std::string& text) {
   s.text = text;
   if (f.size() < 2 || f.size() > 3) fail("--fdb-static '{}': expected MAC,PORT[,VLAN]", text);
   if (!parse_mac(f[0], s.mac)) fail("--fdb-static '{}': '{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", text, f[0]);
-  if (s.mac[0] & 1) fail("--fdb-static '{}': {} is a group address; static entries are for unicast MACs", text, f[0]);
-  if (!(s.mac[0] | s.mac[1] | s.mac[2] | s.mac[3] | s.mac[4] | s.mac[5]))
-    fail("--fdb-static '{}': the all-zero MAC cannot be an entry", text);
+  if (const std::string why = static_mac_problem(s.mac, f[0]); !why.empty()) fail("--fdb-static '{}': {}", text, why);
   s.port = f[1];
   if (s.port.empty()) fail("--fdb-static '{}': the port name is empty", text);
   if (f.size() == 3) {

@@ -30,6 +30,10 @@ FdbStaticSpec parse_fdb_static(const std::string& text);
 void add_static_entries(Fdb& fdb, const std::vector<FdbStaticSpec>& specs,
                         const std::function<int(const std::string&)>& port_id);
 
+// Why `mac` (written `text`) cannot be a static entry, or "" if it can: only a unicast,
+// non-zero MAC can.
+std::string static_mac_problem(const uint8_t mac[6], std::string_view text);
+
 // "02:00:00:00:00:0a" (or with '-'); false if malformed.
 bool parse_mac(std::string_view text, uint8_t out[6]);
 

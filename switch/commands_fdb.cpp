@@ -124,8 +124,7 @@ CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
   const FdbKey key = parse_key(args[0], {args.begin() + 2, args.end()});
   uint8_t mac[6];
   key.mac(mac);
-  if (mac[0] & 1) fail("{} is a group address; static entries are for unicast MACs", args[0]);
-  if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) fail("the all-zero MAC cannot be an entry");
+  if (const std::string why = static_mac_problem(mac, args[0]); !why.empty()) fail("{}", why);
   const FdbAdd r = sw.fdb().add_static(key, port_id(sw, args[1]));
   if (r == FdbAdd::full) fail("the FDB is full of static entries");
   const char* what = r == FdbAdd::added ? "added" : "replaced";

@@ -72,12 +72,7 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
 
 CommandOutput port_add(Switch& sw, const std::vector<std::string>& args) {
   if (args.size() != 1) fail("usage: port add SPEC (e.g. port add tap:vm4)");
-  const PortSpec spec = parse_port_spec(args[0]);
-  // Switch::add_port() checks this too; here the message quotes the spec the user typed.
-  std::vector<PortSpec> existing;
-  for (const PortRecord* r : sw.ports()) existing.push_back(r->spec);
-  check_unique(existing, spec);
-  const PortRecord& rec = sw.add_port(spec);
+  const PortRecord& rec = sw.add_port(parse_port_spec(args[0]));
   CommandOutput out;
   out.data = port_json(sw, rec);
   out.text = fmt::format("port {} added as id {}\n", rec.port->name(), rec.id);

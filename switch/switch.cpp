@@ -140,9 +140,9 @@ uint16_t Switch::free_id() const {
 const PortRecord& Switch::add_port(const PortSpec& given) {
   PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io, as at start
   if (spec.kind != PortKind::dpdk && spec.io == TapIo::automatic) spec.io = config_.tap_io;
-  std::vector<PortSpec> specs{spec};
-  for (const PortRecord* r : ports()) specs.push_back(r->spec);
-  check_unique(specs);
+  std::vector<PortSpec> existing;
+  for (const PortRecord* r : ports()) existing.push_back(r->spec);
+  check_unique(existing, spec);  // the message quotes the spec being added
   const uint16_t id = free_id();
   auto port = open_port(spec, *pool_);
   baseline_[id] = {};
