@@ -46,7 +46,7 @@ CaptureSession::CaptureSession(uint64_t id, const CaptureOptions& opt, UniqueFd 
       opt_(opt),
       owner_(owner),
       fd_(std::move(fd)),
-      pool_("cap" + std::to_string(id), kCopies, RTE_MBUF_DEFAULT_BUF_SIZE),  // one name per session
+      pool_("cap", kCopies, RTE_MBUF_DEFAULT_BUF_SIZE),
       ring_("cap", kCopies, RING_F_SC_DEQ, sizeof(Record)),
       writer_(prepare(fd_.get()), opt.port, opt.snaplen),
       base_ns_(realtime_ns()),

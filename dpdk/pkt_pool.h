@@ -14,6 +14,7 @@ namespace tapswitch {
 
 class PktPool {
  public:
+  // name: a prefix; the pool's DPDK name gets a unique suffix, so callers need not invent one.
   // n: number of mbufs; data_room: bytes of buffer per mbuf, headroom included.
   // cache: mbufs kept per lcore (kAutoCache: an eighth of the pool, at most 256). A pool with a
   // cache also reserves one cache structure per possible lcore, about 1 MB in all.

@@ -27,11 +27,6 @@ unsigned big_buffers(uint16_t queues, bool uring) {
   return queues * ((uring ? TapUring::kRxDepth : 1) + kBigInFlight);
 }
 
-std::string big_pool_name() {
-  static std::atomic<unsigned> next{0};
-  return "tapbig" + std::to_string(next.fetch_add(1));
-}
-
 // Tells, once per process, that io_uring is not used and why.
 void note_no_uring(const std::string& port, const std::string& why) {
   static std::atomic<bool> said{false};
@@ -70,7 +65,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
       handle_(std::move(handle)),
       // No per-lcore cache: 64 KB buffers change hands once per large frame, and a cache would
       // reserve about 1 MB per port.
-      big_pool_(std::make_unique<PktPool>(big_pool_name(), big_buffers(handle_.queues(), spec.io == TapIo::uring),
+      big_pool_(std::make_unique<PktPool>("tapbig", big_buffers(handle_.queues(), spec.io == TapIo::uring),
                                           UINT16_MAX, 0)) {
   for (uint16_t q = 0; q < handle_.queues(); ++q)
     q_.push_back(std::make_unique<Queue>(handle_.queue_fd(q), pool.get(), big_pool_->get(), handle_.offloads.vnet_hdr_len));

@@ -1,11 +1,9 @@
 #include "switch/egress_offload.h"
 
-#include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
 #include <algorithm>
-#include <atomic>
 #include <string>
 
 #include "base/error.h"
@@ -28,14 +26,8 @@ bool is_tagged(const rte_mbuf* m) noexcept {
 
 }  // namespace
 
-EgressOffload::EgressOffload(Counter& copies, rte_mempool* frames) : copies_(copies), frames_(frames) {
-  static std::atomic<unsigned> next{0};
-  const std::string name = "gso-ind" + std::to_string(next.fetch_add(1));
-  indirect_ = rte_pktmbuf_pool_create(name.c_str(), kIndirectMbufs, 64, 0, 0, rte_socket_id());
-  if (!indirect_) fail("cannot create mbuf pool '{}': {}", name, rte_strerror(rte_errno));
-}
-
-EgressOffload::~EgressOffload() { rte_mempool_free(indirect_); }
+EgressOffload::EgressOffload(Counter& copies, rte_mempool* frames)
+    : copies_(copies), frames_(frames), indirect_("gso-ind", kIndirectMbufs, 0, 64) {}
 
 EgressRules EgressOffload::rules(const TxOffloads& o) noexcept {
   EgressRules r;
@@ -92,7 +84,7 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     if (!tcp && seg_frame > limit) return drop(m, DropReason::oversize, c);
     unsigned k = 0;
     bool copied = false;
-    switch (soft_segment(m, std::min(seg_frame, limit), frames_, indirect_, out, cap, &k, &copied)) {
+    switch (soft_segment(m, std::min(seg_frame, limit), frames_, indirect_.get(), out, cap, &k, &copied)) {
       case SegmentResult::ok: break;
       case SegmentResult::no_mbuf: return drop(m, DropReason::no_mbuf, c);
       case SegmentResult::too_many: return drop(m, DropReason::oversize, c);

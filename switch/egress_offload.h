@@ -24,6 +24,7 @@
 
 #include <cstdint>
 
+#include "dpdk/pkt_pool.h"
 #include "ports/port.h"
 #include "switch/counters.h"
 
@@ -44,7 +45,6 @@ class EgressOffload {
   // and segment headers come from `frames` (the switch's pool). Throws Error if its pool of
   // indirect mbufs cannot be created.
   EgressOffload(Counter& copies, rte_mempool* frames);
-  ~EgressOffload();
   EgressOffload(const EgressOffload&) = delete;
   EgressOffload& operator=(const EgressOffload&) = delete;
 
@@ -67,7 +67,7 @@ class EgressOffload {
 
   Counter& copies_;
   rte_mempool* frames_;
-  rte_mempool* indirect_ = nullptr;
+  PktPool indirect_;  // mbufs without data, pointing into the frame being segmented
 };
 
 }  // namespace tapswitch
