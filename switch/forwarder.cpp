@@ -70,6 +70,13 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     }
     const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
     cls[k] = classify(m);
+    // A group or all-zero source is no station's: dropped, never looked up, learned or
+    // forwarded (the Linux bridge drops such frames too).
+    if (unlikely(!cls[k].src_learnable)) {
+      ic.drop(DropReason::bad_source);
+      drops[n_drops++] = m;
+      continue;
+    }
     keys[2 * k] = FdbKey::from_wire8(cls[k].vlan, p);
     keys[2 * k + 1] = FdbKey::from_wire8(cls[k].vlan, p + RTE_ETHER_ADDR_LEN);
     frames[k++] = m;
@@ -85,26 +92,17 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
   FdbKey last_asked{~0ull};
   for (unsigned j = 0; j < k; ++j) {
     rte_mbuf* m = frames[j];
-    // A group or all-zero source is no station's: dropped, never learned or forwarded (the
-    // Linux bridge drops such frames too).
-    if (unlikely(!cls[j].src_learnable)) {
-      ic.drop(DropReason::bad_source);
-      drops[n_drops++] = m;
-      continue;
-    }
     // Learning: a new source, a moved one, or one not refreshed for a second. A static entry
     // is never relearned; its MAC arriving on another port is counted (anti-spoofing).
-    {
-      const FdbEntry& s = res[2 * j + 1];
-      const FdbKey& sk = keys[2 * j + 1];
-      const bool fixed = s.flags & kFdbStatic;
-      conflicts += fixed && s.port != in;
-      bool want = !fixed && (s.port != in || now - s.last_seen >= 1);
-      if (unlikely(want) && !(sk == last_asked)) {
-        fdb_.request_learn(worker_, sk, in);
-        last_asked = sk;
-        asked = true;
-      }
+    const FdbEntry& s = res[2 * j + 1];
+    const FdbKey& sk = keys[2 * j + 1];
+    const bool fixed = s.flags & kFdbStatic;
+    conflicts += fixed && s.port != in;
+    bool want = !fixed && (s.port != in || now - s.last_seen >= 1);
+    if (unlikely(want) && !(sk == last_asked)) {
+      fdb_.request_learn(worker_, sk, in);
+      last_asked = sk;
+      asked = true;
     }
     // Forwarding.
     if (cls[j].dst_group) {
