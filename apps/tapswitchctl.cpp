@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/ctl_client.h"
+#include "base/unique_fd.h"
 
 using tapswitch::CtlClient;
 
@@ -62,28 +63,28 @@ class OutputFile {
  public:
   explicit OutputFile(const std::string& path) : path_(path) {
     if (path == "-") {
-      fd_ = ::dup(STDOUT_FILENO);
+      fd_.reset(::dup(STDOUT_FILENO));
       return;
     }
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd_ < 0 && errno == ENOENT) {
-      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-      created_ = fd_ >= 0;
+    fd_.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd_ && errno == ENOENT) {
+      fd_.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      created_ = static_cast<bool>(fd_);
     }
   }
   ~OutputFile() {
-    if (fd_ >= 0) ::close(fd_);
+    fd_.reset();
     if (created_ && !kept_) ::unlink(path_.c_str());
   }
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   void keep() { kept_ = true; }
 
  private:
   std::string path_;
-  int fd_ = -1;
+  tapswitch::UniqueFd fd_;
   bool created_ = false, kept_ = false;
 };
 
