@@ -177,8 +177,7 @@ uint16_t TapPort::tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
     }
     if (r < 0) {
       if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) break;  // caller keeps the rest
-      ++errors;
-      q.tx.last_error.set(static_cast<uint64_t>(errno));
+      q.tx.count_failed(errno);
       continue;
     }
     ++sent;
@@ -223,6 +222,7 @@ PortStats TapPort::stats() const {
     s.rx_oversize += q->rx.oversize.get();
     s.rx_errors += q->rx.errors.get();
     s.tx_errors += q->tx.errors.get();
+    s.tx_link_down += q->tx.link_down.get();
   }
   return s;
 }

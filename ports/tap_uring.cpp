@@ -195,7 +195,7 @@ uint16_t TapUring::rx(TapRxFrames& frames, uint32_t mtu, rte_mbuf** pkts, uint16
 void TapUring::reap_tx(TapTxCounters& c) noexcept {
   io_uring_cqe* cqe;
   unsigned head, seen = 0;
-  uint64_t sent = 0, bytes = 0, errors = 0;
+  uint64_t sent = 0, bytes = 0;
   io_uring_for_each_cqe(&tx_ring_, head, cqe) {
     ++seen;
     const unsigned slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
@@ -204,8 +204,7 @@ void TapUring::reap_tx(TapTxCounters& c) noexcept {
       ++sent;
       bytes += s.m->pkt_len;
     } else {
-      ++errors;
-      c.last_error.set(static_cast<uint64_t>(-cqe->res));
+      c.count_failed(cqe->res < 0 ? -cqe->res : EIO);
     }
     rte_pktmbuf_free(s.m);
     s.m = nullptr;
@@ -216,7 +215,6 @@ void TapUring::reap_tx(TapTxCounters& c) noexcept {
     c.packets.add(sent);
     c.bytes.add(bytes);
   }
-  if (errors) c.errors.add(errors);
 }
 
 uint16_t TapUring::tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounters& c) noexcept {

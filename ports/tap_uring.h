@@ -31,6 +31,7 @@
 #include <liburing.h>
 
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -42,7 +43,18 @@ namespace tapswitch {
 
 struct TapTxCounters {
   Counter packets, bytes, errors;
+  Counter link_down;   // writes refused because the interface is down (EIO): not errors
   Counter last_error;  // errno of the latest failed write, for `show ports`
+
+  // Counts one failed write.
+  void count_failed(int err) noexcept {
+    if (err == EIO) {
+      link_down.add();
+      return;
+    }
+    errors.add();
+    last_error.set(static_cast<uint64_t>(err));
+  }
 };
 
 class TapUring {

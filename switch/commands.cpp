@@ -17,6 +17,18 @@ void expect_no_args(const std::vector<std::string>& args) {
   if (!args.empty()) fail("unexpected argument '{}'", args.front());
 }
 
+std::vector<std::pair<std::string, uint64_t>> port_drops(const SwitchPortTotals& t, const PortStats& ps) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (unsigned i = 0; i < kDropReasons; ++i) out.emplace_back(to_string(static_cast<DropReason>(i)), t.drops[i]);
+  out.insert(out.end(), {{"rx_nombuf", ps.rx_nombuf},
+                         {"rx_oversize", ps.rx_oversize},
+                         {"rx_missed", ps.rx_missed},
+                         {"rx_errors", ps.rx_errors},
+                         {"tx_errors", ps.tx_errors},
+                         {"tx_link_down", ps.tx_link_down}});
+  return out;
+}
+
 Commands::Commands(Switch& sw) {
   commands_.push_back(Command{{"help"}, "", "list the commands", [this](const std::vector<std::string>& args) {
                                 expect_no_args(args);

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,8 @@
 namespace tapswitch {
 
 class Switch;
+struct PortStats;
+struct SwitchPortTotals;
 
 struct CommandOutput {
   nlohmann::json data;
@@ -51,5 +55,7 @@ void add_log_commands(std::vector<Command>& out);
 // Shared formatting helpers.
 std::string format_mac(const uint8_t mac[6]);
 void expect_no_args(const std::vector<std::string>& args);
+// Every drop reason of a port by name: the switch's own, then the port's (show ports, show stats).
+std::vector<std::pair<std::string, uint64_t>> port_drops(const SwitchPortTotals& t, const PortStats& ps);
 
 }  // namespace tapswitch

@@ -18,14 +18,11 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
   const LinkState link = p.link();
 
   nlohmann::json drops = nlohmann::json::object();
-  for (unsigned i = 0; i < kDropReasons; ++i) drops[to_string(static_cast<DropReason>(i))] = t.drops[i];
-  drops["rx_nombuf"] = ps.rx_nombuf;
-  drops["rx_oversize"] = ps.rx_oversize;
-  drops["rx_errors"] = ps.rx_errors;
-  drops["tx_errors"] = ps.tx_errors;
-  drops["rx_missed"] = ps.rx_missed;
   uint64_t dropped = 0;
-  for (const auto& [k, v] : drops.items()) dropped += v.get<uint64_t>();
+  for (const auto& [name, n] : port_drops(t, ps)) {
+    drops[name] = n;
+    dropped += n;
+  }
 
   nlohmann::json j = {
       {"id", rec.id},

@@ -105,14 +105,7 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   for (const PortRecord* rec : sw.ports()) {
     const SwitchPortTotals tot = sw.totals(rec->id);
     const PortStats ps = rec->port->stats();
-    // The switch's own reasons, then what the port itself dropped or failed to send.
-    std::vector<std::pair<std::string, uint64_t>> reasons;
-    for (unsigned i = 0; i < kDropReasons; ++i) reasons.emplace_back(to_string(static_cast<DropReason>(i)), tot.drops[i]);
-    reasons.insert(reasons.end(), {{"rx_nombuf", ps.rx_nombuf},
-                                   {"rx_oversize", ps.rx_oversize},
-                                   {"rx_missed", ps.rx_missed},
-                                   {"rx_errors", ps.rx_errors},
-                                   {"tx_errors", ps.tx_errors}});
+    const auto reasons = port_drops(tot, ps);
     nlohmann::json drops = nlohmann::json::object();
     uint64_t dropped = 0;
     std::string nonzero;
