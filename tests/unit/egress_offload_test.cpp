@@ -228,6 +228,19 @@ TEST_F(EgressTest, ChainsAreLinearizedForSingleSegmentPorts) {
   EXPECT_EQ(bytes_of(out_[0]), bytes);
 }
 
+TEST_F(EgressTest, AChainLongerThanOneBufferIsOversizeForSingleSegmentPorts) {
+  // (Not "no mbuf": the pool is not empty, the port just cannot take such a frame.)
+  TxOffloads single = kNone;
+  single.multi_seg = false;
+  PacketSpec s;
+  s.payload = 4000;
+  rte_mbuf* m = to_mbuf(packet_bytes(s), 1000);
+  ASSERT_GT(m->pkt_len, rte_pktmbuf_data_room_size(pool().get()) - RTE_PKTMBUF_HEADROOM);
+  EXPECT_EQ(run(m, single, 9000), 0u);
+  EXPECT_EQ(drops(DropReason::oversize), 1u);
+  EXPECT_EQ(drops(DropReason::no_mbuf), 0u);
+}
+
 TEST_F(EgressTest, GsoSegmentsAreLinearizedForSingleSegmentPorts) {
   TxOffloads single = kNone;
   single.multi_seg = false;
