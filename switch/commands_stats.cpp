@@ -14,7 +14,7 @@ namespace {
 
 std::string pct(double v) { return fmt::format("{:.1f}%", v); }
 
-// The CPUs an lcore is placed on (its home: with --wake-cpu any a sleeping worker may be woken
+// The CPUs an lcore is placed on (its home: with --wake-cpu others|any a sleeping worker may be woken
 // elsewhere for a moment).
 std::vector<unsigned> lcore_cpus(unsigned lcore) {
   rte_cpuset_t set = rte_lcore_cpuset(lcore);

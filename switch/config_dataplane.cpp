@@ -10,7 +10,14 @@ namespace po = boost::program_options;
 namespace tapswitch {
 
 const char* to_string(PollMode m) { return m == PollMode::busy ? "busy" : "adaptive"; }
-const char* to_string(WakeCpu w) { return w == WakeCpu::home ? "home" : "any"; }
+const char* to_string(WakeCpu w) {
+  switch (w) {
+    case WakeCpu::others: return "others";
+    case WakeCpu::any: return "any";
+    case WakeCpu::home: return "home";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -48,9 +55,10 @@ po::options_description dataplane_options(unsigned line_length, unsigned min_des
        "give rx queue Q of port PORT to worker W, repeatable (default: round-robin)")
     ("poll", po::value<std::string>()->default_value("adaptive")->value_name("MODE"),
        "adaptive: sleep when idle and wake on the next frame; busy: always poll")
-    ("wake-cpu", po::value<std::string>()->default_value("any")->value_name("WHERE"),
-       "where a worker pinned by --lcores may be woken after an adaptive sleep: any CPU the "
-       "process may use (it returns to its own once traffic keeps it busy), or home: only its own");
+    ("wake-cpu", po::value<std::string>()->default_value("others")->value_name("WHERE"),
+       "where a worker pinned by --lcores may be woken after an adaptive sleep: others: a CPU the "
+       "process may use other than the workers' own (where the senders run); any: any CPU the "
+       "process may use; home: only its own. Away, it returns home once traffic keeps it busy");
   // clang-format on
   return d;
 }
@@ -116,9 +124,10 @@ DataplaneConfig read_dataplane(const po::variables_map& vm) {
   else if (poll == "busy") c.poll = PollMode::busy;
   else fail("--poll: '{}' is not adaptive or busy", poll);
   const std::string wake = vm["wake-cpu"].as<std::string>();
-  if (wake == "any") c.wake = WakeCpu::any;
+  if (wake == "others") c.wake = WakeCpu::others;
+  else if (wake == "any") c.wake = WakeCpu::any;
   else if (wake == "home") c.wake = WakeCpu::home;
-  else fail("--wake-cpu: '{}' is not any or home", wake);
+  else fail("--wake-cpu: '{}' is not others, any or home", wake);
   return c;
 }
 

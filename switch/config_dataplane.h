@@ -6,9 +6,10 @@
 //   --rxq-affinity PORT:Q=W     give rx queue Q of port PORT to worker W (repeatable)
 //   --poll adaptive|busy        adaptive (default): sleep when idle, wake on the next frame;
 //                               busy: always poll
-//   --wake-cpu any|home         where a pinned adaptive worker may be woken: any CPU the process
-//                               may use (default; back home once traffic keeps it busy), or
-//                               only its own
+//   --wake-cpu others|any|home  where a pinned adaptive worker may be woken: a CPU the process
+//                               may use other than the workers' own (default), any CPU the
+//                               process may use, or only its own (away, it goes back home once
+//                               traffic keeps it busy)
 #pragma once
 
 #include <string>
@@ -22,10 +23,10 @@ enum class PollMode { adaptive, busy };
 const char* to_string(PollMode m);
 
 // Where a worker pinned by --lcores may run after it sleeps (adaptive polling only). Waking a
-// halted vCPU costs about 100 us here; the CPU that sent the frame is awake, so `any` lets the
-// kernel wake the worker there and sends it home after kHomeAfterUs of traffic
+// halted vCPU costs 30-100+ us here; the CPU that sent the frame is awake, so `others` and `any`
+// let the kernel wake the worker there and send it home after kHomeAfterUs of traffic
 // (switch/wake_affinity.h, switch/worker.h).
-enum class WakeCpu { any, home };
+enum class WakeCpu { others, any, home };
 const char* to_string(WakeCpu w);
 
 struct RxqAffinity {
@@ -40,9 +41,9 @@ struct DataplaneConfig {
   std::vector<unsigned> cpus;  // worker i runs on cpus[i]; empty: float over allowed CPUs
   std::vector<RxqAffinity> rxq_affinity;
   PollMode poll = PollMode::adaptive;
-  WakeCpu wake = WakeCpu::any;
+  WakeCpu wake = WakeCpu::others;
   // Not an option: the CPUs the process may use, as found at startup before DPDK pins its
-  // threads (the set a sleeping worker may be woken on with WakeCpu::any).
+  // threads (what a sleeping worker's wake set is made from, see wake_set()).
   std::vector<unsigned> process_cpus;
 };
 

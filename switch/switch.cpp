@@ -72,10 +72,17 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   fc.port_limit = config.fdb_port_limit;
   fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
+  std::vector<unsigned> worker_cpus;  // every worker's home
   for (unsigned w = 0; w < config.dp.workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll, pool_->get(),
-                                                config.dp.wake == WakeCpu::any ? config.dp.process_cpus
-                                                                               : std::vector<unsigned>{}));
+    const rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) worker_cpus.push_back(c);
+  }
+  const std::vector<unsigned> wake_cpus =
+      config.dp.wake == WakeCpu::home ? std::vector<unsigned>{}
+                                      : wake_set(config.dp.process_cpus, worker_cpus, config.dp.wake == WakeCpu::others);
+  for (unsigned w = 0; w < config.dp.workers; ++w) {
+    workers_.push_back(std::make_unique<Worker>(w, lcores[w], *fdb_, config.dp.poll, pool_->get(), wake_cpus));
     workers_.back()->set_capture(&captures_);
   }
   capman_ = std::make_unique<CaptureManager>(*this);

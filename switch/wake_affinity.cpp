@@ -2,6 +2,8 @@
 
 #include <rte_cycles.h>
 
+#include <algorithm>
+
 namespace tapswitch {
 
 void WakeAffinity::start() noexcept {
@@ -10,8 +12,10 @@ void WakeAffinity::start() noexcept {
   CPU_ZERO(&wide_);
   for (unsigned c : wake_cpus_)
     if (c < CPU_SETSIZE) CPU_SET(c, &wide_);
-  CPU_OR(&wide_, &wide_, &home_);
-  wander_ = !CPU_EQUAL(&wide_, &home_);
+  cpu_set_t beyond;  // the wake set's CPUs outside home
+  CPU_OR(&beyond, &wide_, &home_);
+  CPU_XOR(&beyond, &beyond, &home_);
+  wander_ = CPU_COUNT(&beyond) > 0;
 }
 
 void WakeAffinity::before_sleep() noexcept {
@@ -28,6 +32,15 @@ bool WakeAffinity::after_wake() noexcept {
   const int cpu = ::sched_getcpu();
   foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_);
   return foreign_;
+}
+
+std::vector<unsigned> wake_set(const std::vector<unsigned>& process_cpus, const std::vector<unsigned>& worker_cpus,
+                               bool leave_homes) {
+  if (!leave_homes) return process_cpus;
+  std::vector<unsigned> out;
+  for (unsigned c : process_cpus)
+    if (std::find(worker_cpus.begin(), worker_cpus.end(), c) == worker_cpus.end()) out.push_back(c);
+  return out.empty() ? process_cpus : out;
 }
 
 void WakeAffinity::go_home() noexcept {

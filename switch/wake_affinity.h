@@ -1,11 +1,16 @@
-// WakeAffinity: where a pinned adaptive worker may be woken (--wake-cpu any).
+// WakeAffinity: where a pinned adaptive worker may be woken (--wake-cpu others|any).
 //
-// Waking the worker's own halted vCPU costs ~100 us in a VM; the CPU that sent the frame is
-// awake and holds the frame in its cache. So before it sleeps the worker widens its affinity
-// to a wider set (the CPUs the process may use), and the kernel usually wakes it where the
-// sender runs. Away from home it gives that CPU back quickly (a short idle before sleeping),
-// and once traffic has kept it awake for a while it pins itself home again: a short exchange
-// (a ping) is served on the sender's CPU, sustained traffic on the worker's own.
+// Waking the worker's own halted vCPU costs 30-100+ us in a VM; the CPU that sent the frame is
+// awake and holds the frame in its cache. So before it sleeps the worker changes its affinity
+// to its wake set, and the kernel wakes it there, where the sender runs if it can. Away from
+// home it gives that CPU back quickly (a short idle before sleeping), and once traffic has kept
+// it awake for a while it pins itself home again: a short exchange (a ping) is served on the
+// sender's CPU, sustained traffic on the worker's own.
+//
+// The kernel prefers an idle CPU to the waker's: with its home in the wake set (any), a worker
+// that slept briefly is mostly woken at home, halted vCPU and all. Leaving the workers' own
+// CPUs out (others, the default) sends it where the senders run, if they run elsewhere
+// (bench/README.md has the measurements).
 //
 // Concurrency contract: one object per worker, used only by that worker's thread, between
 // start() at the top of its loop and stop() at the end.
@@ -20,13 +25,13 @@ namespace tapswitch {
 
 class WakeAffinity {
  public:
-  // `wake_cpus`: where the worker may be woken (empty: only at home).
+  // `wake_cpus`: where the worker may be woken (empty: only at home). See wake_set().
   explicit WakeAffinity(std::vector<unsigned> wake_cpus) : wake_cpus_(std::move(wake_cpus)) {}
 
   // Home is the calling thread's affinity now (where the EAL pinned its lcore). Wandering is
-  // on only if the wake set reaches beyond it.
+  // on only if the wake set reaches beyond it; the wake set need not include home.
   void start() noexcept;
-  // Before a sleep: widen the affinity (once per stay away).
+  // Before a sleep: take the wake set as affinity (once per stay away).
   void before_sleep() noexcept;
   // After a sleep: true if the thread woke outside home.
   bool after_wake() noexcept;
@@ -43,11 +48,16 @@ class WakeAffinity {
   void go_home() noexcept;
 
   std::vector<unsigned> wake_cpus_;
-  cpu_set_t home_{}, wide_{};
+  cpu_set_t home_{}, wide_{};  // (wide_: the wake set)
   bool wander_ = false;   // the wide set reaches beyond home
   bool away_ = false;     // the affinity is the wide set now
   bool foreign_ = false;  // the last wake-up was outside home
   uint64_t woke_tsc_ = 0;
 };
+
+// A worker's wake set: the CPUs the process may use, less every worker's home CPUs if
+// `leave_homes` (--wake-cpu others) and any CPU is left, else all of them (--wake-cpu any).
+std::vector<unsigned> wake_set(const std::vector<unsigned>& process_cpus, const std::vector<unsigned>& worker_cpus,
+                               bool leave_homes);
 
 }  // namespace tapswitch

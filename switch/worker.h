@@ -8,7 +8,7 @@
 // its rx queues' notification fds (tap fds, DPDK rx interrupts) and its WakeUp eventfd; ports
 // that cannot notify make it back off instead, with sleeps of 50 us doubling up to 1 ms.
 //
-// Waking where the frame is (WakeCpu::any, switch/wake_affinity.h): a pinned adaptive worker
+// Waking where the frame is (WakeCpu::others/any, switch/wake_affinity.h): a pinned adaptive worker
 // may be woken on the sender's CPU; there it sleeps after kIdleBeforeSleepAwayUs, and after
 // kHomeAfterUs awake it pins itself home again.
 //

@@ -38,6 +38,8 @@ def parse(argv):
     p.add_argument("--skip", default="", help="comma-separated parts to leave out: " + ",".join(CORE + STUDIES + OTHER))
     p.add_argument("--switch-cpu", type=int, help="the forwarder's CPU (default 1)")
     p.add_argument("--gen-cpu", type=int, help="the generators' CPU (default 0)")
+    p.add_argument("--ping-interval", type=float,
+                   help="seconds between pings (default 0.01); ping -i needs root below 0.002")
     p.add_argument("--bridge-rps", action="store_true",
                    help="steer the Linux bridge's forwarding to the switch CPU with RPS (default: it runs in "
                         "softirq on the sender's CPU; RPS costs an IPI per batch, expensive in a VM)")
@@ -48,7 +50,8 @@ def make_settings(a):
     s = Settings.quick_mode() if a.quick else Settings()
     if a.runs:
         s.runs = a.runs
-    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "rwfwd", "switch_bench", "switch_cpu", "gen_cpu"):
+    for attr in ("tapswitch", "tapswitchctl", "ntfwd", "rwfwd", "switch_bench", "switch_cpu", "gen_cpu",
+                 "ping_interval"):
         if getattr(a, attr) is not None:
             setattr(s, attr, os.path.abspath(getattr(a, attr)) if isinstance(getattr(a, attr), str)
                     else getattr(a, attr))

@@ -2,10 +2,11 @@
 """Where a pinned adaptive worker wakes up (--wake-cpu).
 
 With the worker pinned to one CPU and pings sent from another every 20 ms (so the worker sleeps
-between them), the default (--wake-cpu any) lets the kernel wake the worker on the sender's CPU:
-show workers counts wakes_away, and the sleeping worker's affinity covers both CPUs. Under
-sustained traffic (a flood ping) it pins itself home again. With --wake-cpu home it never
-leaves its CPU. Needs two CPUs.
+between them): the default (--wake-cpu others) lets the kernel wake the worker only outside its
+CPU, where the sender runs: every wake-up is counted in wakes_away, and the sleeping worker's
+affinity is every CPU but its own. With --wake-cpu any the sleeping worker's affinity covers
+every CPU and it wakes up away at least sometimes. Under sustained traffic (a flood ping) it
+pins itself home again. With --wake-cpu home it never leaves its CPU. Needs two CPUs.
 """
 import os
 import sys
@@ -34,8 +35,16 @@ def allowed(pid, tid):
     return "?"
 
 
+def cpu_list(text):
+    out = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 def run(t, wake, home, sender):
-    tag = "h" if wake == "home" else "y"
+    tag = wake[0]
     ports = [f"tap:{t.name(tag + 'a')}", f"tap:{t.name(tag + 'b')}"]
     sw = t.daemon(ports, args=["--lcores", str(home), "--wake-cpu", wake])
     a, b = t.netns(tag + "a"), t.netns(tag + "b")
@@ -72,10 +81,14 @@ def run(t, wake, home, sender):
     at_home = sum(1 for s in samples if s == str(home))
     say(f"during a flood ping, the worker was pinned home in {at_home} of {len(samples)} samples")
 
+    if wake == "others":
+        check(away >= sleeps - 2, f"the worker woke away from CPU {home} only {away} times after {sleeps} sleeps")
+        want = set(os.sched_getaffinity(0)) - {home}
+        check(cpu_list(idle_set) == want, f"a sleeping worker may run on CPUs {idle_set}, expected {sorted(want)}")
     if wake == "any":
-        check(away >= PINGS // 4, f"the worker woke away from CPU {home} only {away} times in {PINGS} pings "
-                                  f"sent from CPU {sender}")
-        check(idle_set != str(home), f"a sleeping worker is still pinned to CPU {home} alone")
+        check(away >= 1, f"the worker never woke away from CPU {home} in {PINGS} pings sent from CPU {sender}")
+        check(cpu_list(idle_set) == set(os.sched_getaffinity(0)), f"a sleeping worker may run only on CPUs {idle_set}")
+    if wake != "home":
         check(at_home >= len(samples) // 2, f"under sustained traffic the worker stayed away from CPU {home}: "
                                             f"{samples}")
     else:
@@ -88,8 +101,8 @@ def run(t, wake, home, sender):
 def test(t):
     cpus = sorted(os.sched_getaffinity(0))
     home, sender = cpus[-1], cpus[0]
-    run(t, "any", home, sender)
-    run(t, "home", home, sender)
+    for wake in ("others", "any", "home"):
+        run(t, wake, home, sender)
 
 
 if __name__ == "__main__":

@@ -90,8 +90,9 @@ TEST(DataplaneOptions, Defaults) {
   EXPECT_EQ(c.workers, 1u);
   EXPECT_TRUE(c.cpus.empty());
   EXPECT_EQ(c.poll, PollMode::adaptive);
-  EXPECT_EQ(c.wake, WakeCpu::any);
+  EXPECT_EQ(c.wake, WakeCpu::others);
   EXPECT_EQ(parse({"--wake-cpu", "home"}).config.dp.wake, WakeCpu::home);
+  EXPECT_EQ(parse({"--wake-cpu", "any"}).config.dp.wake, WakeCpu::any);
 }
 
 TEST(DataplaneOptions, LcoresImplyTheWorkerCount) {

@@ -57,6 +57,29 @@ TEST(WakeAffinity, WidensBeforeSleepAndGoesHomeAfterTheDelay) {
   });
 }
 
+TEST(WakeAffinity, AWakeSetWithoutHomeIsTakenAsItIs) {
+  const std::vector<unsigned> cpus = online();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const unsigned home = cpus.back();
+  const std::vector<unsigned> others(cpus.begin(), cpus.end() - 1);
+  on_thread_pinned_to(home, [&] {
+    WakeAffinity a(others);
+    a.start();
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), others) << "asleep, the worker may be woken only outside home";
+    EXPECT_TRUE(a.after_wake()) << "it runs outside home now";
+    a.settle(~0ull / 2, 1);
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
+  });
+}
+
+TEST(WakeSet, LeavesTheWorkersCpusOutIfAnyAreLeft) {
+  EXPECT_EQ(wake_set({0, 1, 2, 3}, {1, 2}, true), (std::vector<unsigned>{0, 3}));
+  EXPECT_EQ(wake_set({0, 1, 2, 3}, {1, 2}, false), (std::vector<unsigned>{0, 1, 2, 3}));
+  EXPECT_EQ(wake_set({0, 1}, {0, 1}, true), (std::vector<unsigned>{0, 1})) << "every CPU is a worker's: any";
+  EXPECT_EQ(wake_set({0, 1}, {}, true), (std::vector<unsigned>{0, 1}));
+}
+
 TEST(WakeAffinity, StaysHomeWithoutAnywhereElse) {
   const unsigned home = online().front();
   for (std::vector<unsigned> wake : {std::vector<unsigned>{}, std::vector<unsigned>{home}}) {

@@ -8,7 +8,8 @@ from .tapswitch import Tapswitch
 
 def all_systems():
     """Every system, in table order. Linux bridge first: every figure is a ratio to it."""
-    return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", wake="home"), Tapswitch("tap", workers=2),
+    return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", wake="any"), Tapswitch("tap", wake="home"),
+            Tapswitch("tap", workers=2),
             Tapswitch("tap", poll="busy"),
             Tapswitch("tap", io="uring"), Tapswitch("tap", poll="busy", io="uring"),
             Tapswitch("net_tap"), Ovs(tso=False), Ovs(tso=True), Ntfwd(), Rwfwd()]

@@ -33,7 +33,7 @@ class Tapswitch(System):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
         poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
         io: --tap-io syscall or uring (None: tapswitch's default, syscall);
-        wake: --wake-cpu any or home (None: tapswitch's default, any)."""
+        wake: --wake-cpu any or home (None: tapswitch's default, others)."""
         self.kind = kind
         self.workers = workers
         self.poll = poll
@@ -57,7 +57,7 @@ class Tapswitch(System):
         if wake:
             self.key += f"-{wake}"
             self.label += f", --wake-cpu {wake}"
-            self.tag = "th"
+            self.tag = "th" if wake == "home" else "tk"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
         self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io and not wake
         self.ports_scaling = workers == 1 and not poll and not wake  # the others: core table only
