@@ -109,7 +109,8 @@ class Port {
   // Disarms it after the worker woke up.
   virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
   // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap's
-  // read()). The worker then stops calling rx_burst(q) once it came back empty, and asks
+  // read()). The worker then stops calling rx_burst(q) once it came back short of a full burst
+  // (such a burst ended on an empty read, or on an empty pool), and asks
   // its epoll set, once per loop for all such queues, whether rx_notify_fd(q) polls readable.
   // Only a port whose notification fd needs no arming may say true.
   virtual bool rx_poll_costly(uint16_t /*queue*/) const noexcept { return false; }

@@ -222,6 +222,7 @@ void Worker::run() noexcept {
   const uint64_t idle_before_sleep_away = rte_get_tsc_hz() / 1'000'000 * kIdleBeforeSleepAwayUs;
   uint64_t iterations = 0, bursts = 0, frames = 0, drained = 0, busy = 0, idle = 0;
   uint64_t backoff_ns = kBackoffMinNs;
+  bool just_woke = false;
   const uint64_t home_after = rte_get_tsc_hz() / 1'000'000 * kHomeAfterUs;
   uint64_t t_prev = rte_rdtsc(), idle_since = t_prev;
   affinity_.start();
@@ -236,19 +237,20 @@ void Worker::run() noexcept {
   };
   for (;;) {
     unsigned work = 0;
-    if (parked_n_) unpark_ready();
+    // (Right after a sleep the parked set is epoll's fresh answer: no need to ask again.)
+    if (parked_n_ && !just_woke) unpark_ready();
+    just_woke = false;
     for (unsigned i = 0; i < cur_->rx.size(); ++i) {
       if (parked_[i]) continue;
       const RxAssignment& rx = cur_->rx[i];
       uint16_t n = rx.port->rx_burst(rx.queue, pkts, kBurst);
-      if (n == 0) {
-        // An empty read that cost a system call: wait for the fd to say there is more.
-        if (notifiable_[i] && rx.port->rx_poll_costly(rx.queue)) {
-          parked_[i] = 1;
-          ++parked_n_;
-        }
-        continue;
+      // A short burst from a queue whose empty reads cost a system call ended on one: wait for
+      // its fd to say there is more instead of reading it empty again.
+      if (n < kBurst && notifiable_[i] && rx.port->rx_poll_costly(rx.queue)) {
+        parked_[i] = 1;
+        ++parked_n_;
       }
+      if (n == 0) continue;
       ++bursts;
       frames += n;
       work += n;
@@ -290,6 +292,7 @@ void Worker::run() noexcept {
       if (drowsy) {
         fdb_.reader_offline(index_);
         sleep(backoff_ns);
+        just_woke = true;
         fdb_.reader_online(index_);
         t_prev = rte_rdtsc();
       } else {

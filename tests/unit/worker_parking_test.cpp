@@ -36,13 +36,14 @@ class NotifyingPort final : public Port {
     ::close(efd_);
   }
 
-  // Test thread: frames arrive; the fd turns readable.
-  void arrive(rte_mbuf* m) {
+  // Test thread: frames arrive (all at once); the fd turns readable.
+  void arrive(std::initializer_list<rte_mbuf*> ms) {
     std::lock_guard<std::mutex> g(mu_);
-    q_.push_back(m);
+    for (rte_mbuf* m : ms) q_.push_back(m);
     uint64_t one = 1;
     (void)!::write(efd_, &one, sizeof one);
   }
+  void arrive(rte_mbuf* m) { arrive({m}); }
 
   uint16_t rx_burst(uint16_t, rte_mbuf** pkts, uint16_t n) noexcept override {
     calls.fetch_add(1, std::memory_order_relaxed);
@@ -119,6 +120,31 @@ TEST(WorkerParking, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
     }
     w.stop_and_wait();
   }
+}
+
+// A burst that comes back short ended on an empty read: the queue is parked at once, without
+// a second, empty read in the next loop (a system call per burst on a real tap).
+TEST(WorkerParking, AShortBurstParksTheQueueWithoutAnotherRead) {
+  const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+  if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
+  Fdb fdb{FdbConfig{}};
+  NotifyingPort costly("costly", true), cheap("cheap", false);
+  Worker w(0, lcore, fdb, PollMode::busy, test::pool().get());
+  auto plan = std::make_unique<WorkerPlan>();
+  plan->rx = {{0, &costly, 0}, {1, &cheap, 0}};
+  plan->tx = {{0, &costly, 0}, {1, &cheap, 0}};
+  w.publish(std::move(plan));
+  w.launch();
+  ASSERT_TRUE(eventually([&] { return cheap.calls.load() > 1000; }));  // running, costly parked
+  for (int round = 1; round <= 20; ++round) {
+    const uint64_t before = costly.calls.load();
+    auto f = [] { return test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")); };
+    costly.arrive({f(), f(), f(), f(), f()});
+    ASSERT_TRUE(eventually([&] { return costly.taken.load() == 5u * round; }));
+    std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(costly.calls.load(), before + 1) << "round " << round << ": one read for five frames, then parked";
+  }
+  w.stop_and_wait();
 }
 
 // After an adaptive sleep the worker reads only the queues epoll reported: with many idle taps,
