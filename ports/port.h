@@ -13,8 +13,8 @@
 //  - Construction and destruction happen on the control thread while no worker uses the port.
 //
 // Ownership: rx_burst hands the caller new mbufs. tx_burst takes ownership of the first k mbufs
-// it returns (sent, or dropped by the port and counted in its tx_errors or tx_link_down); the caller keeps the
-// rest and decides whether to retry or drop them.
+// it returns (sent, or dropped by the port and counted in its tx_errors or tx_link_down); the
+// caller keeps the rest and decides whether to retry or drop them.
 #pragma once
 
 #include <atomic>
@@ -42,7 +42,7 @@ struct PortStats {
   uint64_t rx_nombuf = 0;    // receive attempts that found the mbuf pool empty
   uint64_t rx_oversize = 0;  // frames longer than the port's MTU allows, dropped whole
   uint64_t rx_errors = 0, tx_errors = 0;
-  uint64_t tx_link_down = 0; // frames the port could not send because its interface was down
+  uint64_t tx_link_down = 0;  // frames the port could not send because its interface was down
   uint64_t rx_missed = 0;    // dropped by the device before the switch could read them
 };
 

@@ -31,8 +31,8 @@
 #include <liburing.h>
 
 #include <array>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <string>
 

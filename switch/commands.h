@@ -5,8 +5,8 @@
 // and throw Error for bad arguments; the server turns that into an error reply.
 #pragma once
 
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>

@@ -7,7 +7,7 @@
 namespace tapswitch {
 
 void WakeAffinity::start() noexcept {
-  wander_ = away_ = foreign_ = false;
+  wander_ = away_ = foreign_ = stay_home_ = false;
   if (wake_cpus_.empty() || ::sched_getaffinity(0, sizeof home_, &home_) != 0) return;
   CPU_ZERO(&wide_);
   for (unsigned c : wake_cpus_)
@@ -19,18 +19,24 @@ void WakeAffinity::start() noexcept {
 }
 
 void WakeAffinity::before_sleep() noexcept {
-  if (!wander_ || away_) return;
+  if (!wander_ || away_ || stay_home_) return;
   if (::sched_setaffinity(0, sizeof wide_, &wide_) == 0)
     away_ = true;
   else
     wander_ = false;  // (a cpuset that shrank under us): stay home from now on
 }
 
-bool WakeAffinity::after_wake() noexcept {
+bool WakeAffinity::after_wake(uint64_t slept_ns) noexcept {
   woke_tsc_ = rte_rdtsc();
+  if (stay_home_ && slept_ns >= kQuietNs) stay_home_ = false;
   if (!away_) return false;
   const int cpu = ::sched_getcpu();
   foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_);
+  if (foreign_ && slept_ns > 0 && slept_ns < kShortSleepNs) {
+    stay_home_ = true;
+    go_home();
+    return true;
+  }
   return foreign_;
 }
 

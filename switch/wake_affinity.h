@@ -7,6 +7,11 @@
 // it awake for a while it pins itself home again: a short exchange (a ping) is served on the
 // sender's CPU, sustained traffic on the worker's own.
 //
+// A worker woken away after a short sleep is in traffic that comes in bursts; on the sender's
+// CPU it would take turns with the sender and never be awake long enough to go home (the
+// sender cannot send while the worker runs there). So it goes home at once, and stays there
+// (sleeps included) until a sleep lasts kQuietNs: the traffic has paused.
+//
 // The kernel prefers an idle CPU to the waker's: with its home in the wake set (any), a worker
 // that slept briefly is mostly woken at home, halted vCPU and all. Leaving the workers' own
 // CPUs out (others, the default) sends it where the senders run, if they run elsewhere
@@ -33,8 +38,11 @@ class WakeAffinity {
   void start() noexcept;
   // Before a sleep: take the wake set as affinity (once per stay away).
   void before_sleep() noexcept;
-  // After a sleep: true if the thread woke outside home.
-  bool after_wake() noexcept;
+  // After a sleep of `slept_ns` (0: no sleep after all): true if the thread woke outside home.
+  bool after_wake(uint64_t slept_ns) noexcept;
+
+  static constexpr uint64_t kShortSleepNs = 1'000'000;  // woken away sooner: go home, stay there
+  static constexpr uint64_t kQuietNs = 10'000'000;      // a sleep this long ends the stay home
   // Whether the last wake-up was outside home (and the worker has not gone back since).
   bool foreign() const noexcept { return foreign_; }
   // Awake and busy since `woke_tsc` for longer than the home-coming delay: pin home again.
@@ -52,6 +60,7 @@ class WakeAffinity {
   bool wander_ = false;   // the wide set reaches beyond home
   bool away_ = false;     // the affinity is the wide set now
   bool foreign_ = false;  // the last wake-up was outside home
+  bool stay_home_ = false;  // traffic comes in bursts: sleep at home until a quiet sleep
   uint64_t woke_tsc_ = 0;
 };
 

@@ -175,6 +175,7 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   for (const TxDrain& d : p.drains) pending |= !rte_ring_empty(d.ring);
   epoll_event evs[kSleepEvents];
   int rc = -1;
+  uint64_t slept_ns = 0;
   if (!pending) {
     int64_t ns = armed ? kSleepCapNs : static_cast<int64_t>(backoff_ns);
     if (!armed) backoff_ns = std::min(backoff_ns * 2, kBackoffMaxNs);
@@ -183,8 +184,9 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
     rc = ::epoll_pwait2(epoll_.get(), evs, kSleepEvents, &ts, nullptr);
     if (rc < 0 && errno == ENOSYS)
       rc = ::epoll_wait(epoll_.get(), evs, kSleepEvents, static_cast<int>((ns + 999'999) / 1'000'000));
+    slept_ns = mono_ns() - t0;
     counters_->sleeps.add();
-    counters_->sleep_ns.add(mono_ns() - t0);
+    counters_->sleep_ns.add(slept_ns);
   }
   for (const RxAssignment& rx : p.rx)
     if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
@@ -210,7 +212,7 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
     unpark_all();
     wake_.drain();
   }
-  if (affinity_.after_wake()) counters_->wakes_away.add();
+  if (affinity_.after_wake(slept_ns)) counters_->wakes_away.add();
 }
 
 void Worker::run() noexcept {

@@ -22,6 +22,8 @@ std::vector<unsigned> online() {
   return out;
 }
 
+constexpr uint64_t kLongSleep = 20'000'000;  // ns: a sleep that ends no stay at home
+
 // Runs fn on a new thread pinned to `cpu`.
 template <class F>
 void on_thread_pinned_to(unsigned cpu, F fn) {
@@ -44,7 +46,7 @@ TEST(WakeAffinity, WidensBeforeSleepAndGoesHomeAfterTheDelay) {
     a.start();
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), cpus) << "asleep, the worker may be woken on any of the wake CPUs";
-    a.after_wake();
+    a.after_wake(kLongSleep);
     a.settle(0, ~0ull);  // not long enough awake (no time has passed)
     EXPECT_EQ(thread_cpus(), cpus);
     uint64_t now = ~0ull / 2;
@@ -67,9 +69,35 @@ TEST(WakeAffinity, AWakeSetWithoutHomeIsTakenAsItIs) {
     a.start();
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), others) << "asleep, the worker may be woken only outside home";
-    EXPECT_TRUE(a.after_wake()) << "it runs outside home now";
+    EXPECT_TRUE(a.after_wake(kLongSleep)) << "it runs outside home now";
     a.settle(~0ull / 2, 1);
     EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
+  });
+}
+
+// Woken away after a short sleep, the worker goes home at once and sleeps there until a sleep
+// lasts long enough to say the traffic paused: on the sender's CPU it would take turns with it.
+TEST(WakeAffinity, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
+  const std::vector<unsigned> cpus = online();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const unsigned home = cpus.back();
+  const std::vector<unsigned> others(cpus.begin(), cpus.end() - 1);
+  on_thread_pinned_to(home, [&] {
+    WakeAffinity a(others);
+    a.start();
+    a.before_sleep();
+    EXPECT_TRUE(a.after_wake(WakeAffinity::kShortSleepNs / 2)) << "woken away (counted)";
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home}) << "and home at once";
+    EXPECT_FALSE(a.foreign());
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home}) << "it sleeps at home while traffic is bursty";
+    EXPECT_FALSE(a.after_wake(WakeAffinity::kQuietNs - 1));
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
+    EXPECT_FALSE(a.after_wake(WakeAffinity::kQuietNs));  // a quiet sleep: the traffic paused
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), others) << "after a quiet sleep it may be woken away again";
+    a.stop();
   });
 }
 
@@ -88,7 +116,7 @@ TEST(WakeAffinity, StaysHomeWithoutAnywhereElse) {
       a.start();
       a.before_sleep();
       EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
-      EXPECT_FALSE(a.after_wake());
+      EXPECT_FALSE(a.after_wake(kLongSleep));
     });
   }
 }
