@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/cpus.h"
 #include "switch/commands.h"
 #include "switch/switch.h"
 #include "switch/text_table.h"
@@ -16,13 +17,7 @@ std::string pct(double v) { return fmt::format("{:.1f}%", v); }
 
 // The CPUs an lcore is placed on (its home: with --wake-cpu others|any a sleeping worker may be woken
 // elsewhere for a moment).
-std::vector<unsigned> lcore_cpus(unsigned lcore) {
-  rte_cpuset_t set = rte_lcore_cpuset(lcore);
-  std::vector<unsigned> cpus;
-  for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
+std::vector<unsigned> lcore_cpus(unsigned lcore) { return cpus_of(rte_lcore_cpuset(lcore)); }
 
 nlohmann::json worker_json(const Switch& sw, const Worker& w) {
   const WorkerCounters& c = w.counters();

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/cpus.h"
 #include "base/error.h"
 #include "fdb/fdb_static.h"
 #include "ports/port_factory.h"
@@ -73,11 +74,8 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   fc.max_ports = kMaxPorts;
   fdb_ = std::make_unique<Fdb>(fc);
   std::vector<unsigned> worker_cpus;  // every worker's home
-  for (unsigned w = 0; w < config.dp.workers; ++w) {
-    const rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
-    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) worker_cpus.push_back(c);
-  }
+  for (unsigned w = 0; w < config.dp.workers; ++w)
+    for (unsigned c : cpus_of(rte_lcore_cpuset(lcores[w]))) worker_cpus.push_back(c);
   const std::vector<unsigned> wake_cpus =
       config.dp.wake == WakeCpu::home ? std::vector<unsigned>{}
                                       : wake_set(config.dp.process_cpus, worker_cpus, config.dp.wake == WakeCpu::others);
