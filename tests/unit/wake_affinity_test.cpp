@@ -59,11 +59,20 @@ TEST(WakeAffinity, WidensBeforeSleepAndGoesHomeAfterTheDelay) {
   });
 }
 
-TEST(WakeAffinity, AWakeSetWithoutHomeIsTakenAsItIs) {
-  const std::vector<unsigned> cpus = online();
-  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
-  const unsigned home = cpus.back();
-  const std::vector<unsigned> others(cpus.begin(), cpus.end() - 1);
+// A worker at home on the last online CPU whose wake set is every other CPU (--wake-cpu others).
+class WakeAway : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::vector<unsigned> cpus = online();
+    if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+    home = cpus.back();
+    others.assign(cpus.begin(), cpus.end() - 1);
+  }
+  unsigned home = 0;
+  std::vector<unsigned> others;
+};
+
+TEST_F(WakeAway, AWakeSetWithoutHomeIsTakenAsItIs) {
   on_thread_pinned_to(home, [&] {
     WakeAffinity a(others);
     a.start();
@@ -77,11 +86,7 @@ TEST(WakeAffinity, AWakeSetWithoutHomeIsTakenAsItIs) {
 
 // Woken away after a short sleep, the worker goes home at once and sleeps there until a sleep
 // lasts long enough to say the traffic paused: on the sender's CPU it would take turns with it.
-TEST(WakeAffinity, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
-  const std::vector<unsigned> cpus = online();
-  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
-  const unsigned home = cpus.back();
-  const std::vector<unsigned> others(cpus.begin(), cpus.end() - 1);
+TEST_F(WakeAway, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
   on_thread_pinned_to(home, [&] {
     WakeAffinity a(others);
     a.start();

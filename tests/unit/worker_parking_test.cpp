@@ -88,63 +88,64 @@ bool eventually(F f) {
   return f();
 }
 
-TEST(WorkerParking, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
-  const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-  if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
-  Fdb fdb{FdbConfig{}};
-  NotifyingPort costly("costly", true), cheap("cheap", false);
-  {
-    Worker w(0, lcore, fdb, PollMode::busy, test::pool().get());
+rte_mbuf* frame() { return test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")); }
+
+// A busy-polling worker on the second EAL lcore over two ports: one whose empty reads are
+// costly, one whose are not.
+class CostlyAndCheap : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
+    w_ = std::make_unique<Worker>(0, lcore, fdb_, PollMode::busy, test::pool().get());
     auto plan = std::make_unique<WorkerPlan>();
-    plan->rx = {{0, &costly, 0}, {1, &cheap, 0}};
-    plan->tx = {{0, &costly, 0}, {1, &cheap, 0}};
-    w.publish(std::move(plan));
-    w.launch();
+    plan->rx = {{0, &costly_, 0}, {1, &cheap_, 0}};
+    plan->tx = {{0, &costly_, 0}, {1, &cheap_, 0}};
+    w_->publish(std::move(plan));
+    w_->launch();
+  }
+  void TearDown() override {
+    if (w_) w_->stop_and_wait();
+  }
 
-    // Parked after its first empty read, while the cheap queue keeps being polled.
-    ASSERT_TRUE(eventually([&] { return cheap.calls.load() > 1000; }));
-    const uint64_t parked_at = costly.calls.load();
-    std::this_thread::sleep_for(50ms);
-    EXPECT_EQ(costly.calls.load(), parked_at) << "an idle costly queue must not be read every loop";
-    EXPECT_LE(parked_at, 2u);
+  Fdb fdb_{FdbConfig{}};
+  NotifyingPort costly_{"costly", true}, cheap_{"cheap", false};
+  std::unique_ptr<Worker> w_;
+};
 
-    // Frames arrive: the fd polls readable, the queue is read, all of them are taken.
-    for (int round = 1; round <= 3; ++round) {
-      for (int i = 0; i < 40; ++i) costly.arrive(test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")));
-      ASSERT_TRUE(eventually([&] { return costly.taken.load() == 40u * round; }))
-          << "round " << round << ": " << costly.taken.load() << " frames taken";
-      // And it parks again.
-      const uint64_t after = costly.calls.load();
-      std::this_thread::sleep_for(30ms);
-      EXPECT_LE(costly.calls.load(), after + 1) << "round " << round;
-    }
-    w.stop_and_wait();
+TEST_F(CostlyAndCheap, AnIdleCostlyQueueIsParkedAndWokenByItsFd) {
+  NotifyingPort &costly = costly_, &cheap = cheap_;
+  // Parked after its first empty read, while the cheap queue keeps being polled.
+  ASSERT_TRUE(eventually([&] { return cheap.calls.load() > 1000; }));
+  const uint64_t parked_at = costly.calls.load();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(costly.calls.load(), parked_at) << "an idle costly queue must not be read every loop";
+  EXPECT_LE(parked_at, 2u);
+
+  // Frames arrive: the fd polls readable, the queue is read, all of them are taken.
+  for (int round = 1; round <= 3; ++round) {
+    for (int i = 0; i < 40; ++i) costly.arrive(frame());
+    ASSERT_TRUE(eventually([&] { return costly.taken.load() == 40u * round; }))
+        << "round " << round << ": " << costly.taken.load() << " frames taken";
+    // And it parks again.
+    const uint64_t after = costly.calls.load();
+    std::this_thread::sleep_for(30ms);
+    EXPECT_LE(costly.calls.load(), after + 1) << "round " << round;
   }
 }
 
 // A burst that comes back short ended on an empty read: the queue is parked at once, without
 // a second, empty read in the next loop (a system call per burst on a real tap).
-TEST(WorkerParking, AShortBurstParksTheQueueWithoutAnotherRead) {
-  const unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-  if (lcore >= RTE_MAX_LCORE) GTEST_SKIP() << "the unit tests' EAL has no worker lcore";
-  Fdb fdb{FdbConfig{}};
-  NotifyingPort costly("costly", true), cheap("cheap", false);
-  Worker w(0, lcore, fdb, PollMode::busy, test::pool().get());
-  auto plan = std::make_unique<WorkerPlan>();
-  plan->rx = {{0, &costly, 0}, {1, &cheap, 0}};
-  plan->tx = {{0, &costly, 0}, {1, &cheap, 0}};
-  w.publish(std::move(plan));
-  w.launch();
+TEST_F(CostlyAndCheap, AShortBurstParksTheQueueWithoutAnotherRead) {
+  NotifyingPort &costly = costly_, &cheap = cheap_;
   ASSERT_TRUE(eventually([&] { return cheap.calls.load() > 1000; }));  // running, costly parked
   for (int round = 1; round <= 20; ++round) {
     const uint64_t before = costly.calls.load();
-    auto f = [] { return test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")); };
-    costly.arrive({f(), f(), f(), f(), f()});
+    costly.arrive({frame(), frame(), frame(), frame(), frame()});
     ASSERT_TRUE(eventually([&] { return costly.taken.load() == 5u * round; }));
     std::this_thread::sleep_for(5ms);
     EXPECT_EQ(costly.calls.load(), before + 1) << "round " << round << ": one read for five frames, then parked";
   }
-  w.stop_and_wait();
 }
 
 // After an adaptive sleep the worker reads only the queues epoll reported: with many idle taps,
@@ -170,7 +171,7 @@ TEST(WorkerParking, AWokenWorkerReadsOnlyTheQueueThatHasFrames) {
     std::vector<uint64_t> before;
     for (auto& p : ports) before.push_back(p->calls.load());
     NotifyingPort& in = *ports[static_cast<unsigned>(round) % kPorts];
-    in.arrive(test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")));
+    in.arrive(frame());
     ASSERT_TRUE(eventually([&] { return in.taken.load() == 1; })) << "round " << round;
     // Until it sleeps again (and after), the others are not read: their fds never polled readable.
     ASSERT_TRUE(eventually([&] { return w.counters().sleeps.get() > slept + 1; })) << "round " << round;
@@ -230,7 +231,7 @@ TEST(WorkerParking, AnFdInErrorDoesNotMakeTheWorkerSpin) {
   // by the fd in error, it would "sleep" hundreds of thousands of times (measured: 225,000).
   const uint64_t slept = w.counters().sleeps.get() - s0;
   EXPECT_LT(slept, 5000u) << "the worker spun instead of sleeping";
-  ok.arrive(test::make_frame(test::kBroadcast, test::mac("02:00:00:00:00:01")));
+  ok.arrive(frame());
   EXPECT_TRUE(eventually([&] { return ok.taken.load() == 1; })) << "the healthy queue is still served";
   w.stop_and_wait();
 }
