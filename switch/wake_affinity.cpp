@@ -10,12 +10,11 @@ void WakeAffinity::start() noexcept {
   wander_ = away_ = foreign_ = stay_home_ = false;
   if (wake_cpus_.empty() || ::sched_getaffinity(0, sizeof home_, &home_) != 0) return;
   CPU_ZERO(&wide_);
-  for (unsigned c : wake_cpus_)
-    if (c < CPU_SETSIZE) CPU_SET(c, &wide_);
-  cpu_set_t beyond;  // the wake set's CPUs outside home
-  CPU_OR(&beyond, &wide_, &home_);
-  CPU_XOR(&beyond, &beyond, &home_);
-  wander_ = CPU_COUNT(&beyond) > 0;
+  for (unsigned c : wake_cpus_) {
+    if (c >= CPU_SETSIZE) continue;
+    CPU_SET(c, &wide_);
+    if (!CPU_ISSET(c, &home_)) wander_ = true;  // the wake set reaches beyond home
+  }
 }
 
 void WakeAffinity::before_sleep() noexcept {
