@@ -47,9 +47,17 @@ def _counter(ns, ifname):
     return c, (t0 + time.monotonic()) / 2
 
 
+GEN_ATTEMPTS = 3
+
+
 def frame_rate(topo, s, size, log_prefix, src_count=0):
     """Frames of `size` bytes per second delivered to pb's interface while trafgen floods pa's,
-    minus what pb receives with the generator off; in kpps. Also the offered load."""
+    minus what pb receives with the generator off; in kpps. Also the offered load.
+
+    trafgen gives up ("Flushing TX_RING failed: Resource temporarily unavailable") when the
+    sending interface's queue stays stopped, which a slow forwarder causes: the kernel's tun
+    stops the queue while its ring is full. A window in which the generator died would count
+    too few frames, so it is measured again with a new generator (GEN_ATTEMPTS in all)."""
     conf = trafgen.config(f"{log_prefix}.trafgen-{size}.cfg", size, netns.mac(topo.ns_b, topo.if_b),
                           netns.mac(topo.ns_a, topo.if_a), topo.ip_a, src_count)
     quiet = min(1.0, s.rate_seconds)
@@ -58,23 +66,31 @@ def frame_rate(topo, s, size, log_prefix, src_count=0):
     b1, t1 = _counter(topo.ns_b, topo.if_b)
     baseline = (b1["rx_packets"] - b0["rx_packets"]) / (t1 - t0)
 
-    gen = trafgen.Trafgen(topo.ns_a, topo.if_a, conf, s.gen_cpu, f"{log_prefix}.trafgen.log")
-    try:
-        time.sleep(s.rate_warmup)
-        if not gen.p.alive():
-            raise proc.CommandError(f"trafgen exited early; see {log_prefix}.trafgen.log")
-        a0, _ = _counter(topo.ns_a, topo.if_a)
-        b0, t0 = _counter(topo.ns_b, topo.if_b)
-        time.sleep(s.rate_seconds)
-        a1, _ = _counter(topo.ns_a, topo.if_a)
-        b1, t1 = _counter(topo.ns_b, topo.if_b)
-    finally:
-        gen.stop()
+    for attempt in range(1, GEN_ATTEMPTS + 1):
+        gen_log = f"{log_prefix}.trafgen-{size}-{attempt}.log"
+        gen = trafgen.Trafgen(topo.ns_a, topo.if_a, conf, s.gen_cpu, gen_log)
+        try:
+            time.sleep(s.rate_warmup)
+            survived_warmup = gen.p.alive()
+            if survived_warmup:
+                a0, _ = _counter(topo.ns_a, topo.if_a)
+                b0, t0 = _counter(topo.ns_b, topo.if_b)
+                time.sleep(s.rate_seconds)
+                a1, _ = _counter(topo.ns_a, topo.if_a)
+                b1, t1 = _counter(topo.ns_b, topo.if_b)
+            survived = survived_warmup and gen.p.alive()
+        finally:
+            gen.stop()
+        if survived:
+            break
+        if attempt == GEN_ATTEMPTS:
+            raise proc.CommandError(f"trafgen exited before the end of the measurement {attempt} times; "
+                                    f"see {gen_log}")
     dt = t1 - t0
     rx = (b1["rx_packets"] - b0["rx_packets"]) / dt - baseline
     offered = (a1["tx_packets"] + a1["tx_dropped"] - a0["tx_packets"] - a0["tx_dropped"]) / dt
     return {"value": max(0.0, rx) / 1e3, "offered_kpps": offered / 1e3, "baseline_pps": baseline,
-            "gbps": max(0.0, rx) * size * 8 / 1e9}
+            "gbps": max(0.0, rx) * size * 8 / 1e9, "generator_attempts": attempt}
 
 
 def percentile(sorted_values, p):
