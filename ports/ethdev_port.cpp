@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "dpdk/log_bridge.h"
+#include "ports/net_tap_rx_kick.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
@@ -157,6 +158,16 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   }
   spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
                 intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
+  if (driver_ == "net_tap" && intr_fds_[0] >= 0) {
+    // Its rx interrupt fds are the queues' tun fds (ports/net_tap_rx_kick.h).
+    std::string why_not;
+    rx_kick_ = NetTapRxKick::take_over(intr_fds_, why_not);
+    if (rx_kick_)
+      spdlog::debug("port {}: net_tap's per-frame rx signal ({}) turned off; queues are read on demand", name(),
+                    rx_kick_.signo());
+    else
+      spdlog::debug("port {}: net_tap keeps its per-frame rx signal: {}", name(), why_not);
+  }
   set_mtu(read_mtu());
 }
 
@@ -196,6 +207,7 @@ EthdevPort::~EthdevPort() {
 }
 
 uint16_t EthdevPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
+  if (rx_kick_) rx_kick_();  // net_tap: read the queue now, not only after a signal
   return rte_eth_rx_burst(port_id_, queue, pkts, n);
 }
 
@@ -252,6 +264,7 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["port_id"] = port_id_;
   out["mtu"] = mtu();
   out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
+  if (driver_ == "net_tap") out["rx_signals"] = !rx_kick_;  // one signal per frame (net_tap_rx_kick.h)
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
 }

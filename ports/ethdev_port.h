@@ -12,6 +12,10 @@
 // no checksum or TSO offloads: tapswitch completes those in software before the frame reaches
 // the driver (switch/egress_offload.h), since net_tap would do them in software too.
 //
+// net_tap's rx signals: the port turns off the signal net_tap has the kernel send for every
+// frame and reads its queues when the worker asks (ports/net_tap_rx_kick.h); `show ports -j`
+// says rx_signals: false.
+//
 // Concurrency: as for Port; each queue is used by one thread at a time.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "dpdk/pkt_pool.h"
+#include "ports/net_tap_rx_kick.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
 #include "ports/tun.h"
@@ -42,6 +47,8 @@ class EthdevPort final : public Port {
   int rx_notify_fd(uint16_t queue) const noexcept override;
   bool rx_notify_arm(uint16_t queue) noexcept override;
   void rx_notify_disarm(uint16_t queue) noexcept override;
+  // net_tap without its per-frame signals reads on every burst: an empty one is a system call.
+  bool rx_poll_costly(uint16_t /*queue*/) const noexcept override { return static_cast<bool>(rx_kick_); }
 
   uint16_t port_id() const noexcept { return port_id_; }
 
@@ -57,6 +64,7 @@ class EthdevPort final : public Port {
   uint16_t nq_ = 1;             // rx queues == tx queues (net_tap pairs them on one fd)
   std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
   bool started_ = false;
+  NetTapRxKick rx_kick_;        // net_tap only: its rx trigger, pulled before each burst
   mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only
   uint32_t max_mtu_ = kDefaultMtu;  // the driver's limit
 };
