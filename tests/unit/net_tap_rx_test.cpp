@@ -7,10 +7,7 @@
 // Uses a real net_tap device: needs root and /dev/net/tun, and is skipped without them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_mbuf.h>
@@ -22,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/unique_fd.h"
 #include "eal_env.h"
 #include "ports/ethdev_port.h"
 #include "ports/port_spec.h"
@@ -59,19 +55,13 @@ TEST(NetTapRx, ReadsEveryBurstWithoutASignalPerFrame) {
   ASSERT_EQ(::raise(signo ? signo : SIGIO), 0);
 
   ASSERT_EQ(std::system(("ip link set " + ifname + " up").c_str()), 0);
-  UniqueFd sock(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(sock) << "packet socket: " << std::strerror(errno);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
-  to.sll_halen = 6;
-  ASSERT_NE(to.sll_ifindex, 0);
+  test::KernelSide kernel(ifname);
+  ASSERT_TRUE(kernel.ok()) << "packet socket on " << ifname << ": " << std::strerror(errno);
 
   for (int round = 0; round < 3; ++round) {
     constexpr int kPerRound = 4;
     for (int i = 0; i < kPerRound; ++i)
-      ASSERT_EQ(::sendto(sock.get(), kFrame, sizeof kFrame, 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-                static_cast<ssize_t>(sizeof kFrame));
+      ASSERT_EQ(kernel.send(kFrame, sizeof kFrame), static_cast<ssize_t>(sizeof kFrame));
     int got = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (got < kPerRound && std::chrono::steady_clock::now() < deadline) {

@@ -7,9 +7,6 @@
 // Uses real taps: needs root and /dev/net/tun, and is skipped without them.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_mbuf.h>
@@ -22,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "base/unique_fd.h"
 #include "eal_env.h"
 #include "real_taps.h"
 #include "ports/port_spec.h"
@@ -56,15 +52,8 @@ void check_rx(const std::string& io) {
   if (io == "uring" && port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";
   ASSERT_EQ(std::system(("ip link set " + name + " up").c_str()), 0);
 
-  UniqueFd sock(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(sock) << "packet socket: " << std::strerror(errno);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
-  to.sll_halen = 6;
-  ASSERT_NE(to.sll_ifindex, 0);
-  int sndbuf = 1 << 20;
-  ::setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  test::KernelSide kernel(name);
+  ASSERT_TRUE(kernel.ok()) << "packet socket on " << name << ": " << std::strerror(errno);
 
   const uint32_t room = rte_pktmbuf_data_room_size(test::pool().get()) - RTE_PKTMBUF_HEADROOM;
   const uint32_t largest = UINT16_MAX - RTE_PKTMBUF_HEADROOM - 1;  // a 64 KB buffer, headroom kept
@@ -72,19 +61,17 @@ void check_rx(const std::string& io) {
   const uint64_t oversize0 = port->stats().rx_oversize;
   for (uint32_t len : whole) {
     auto f = frame(len);
-    ASSERT_EQ(::sendto(sock.get(), f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-              static_cast<ssize_t>(len))
+    ASSERT_EQ(kernel.send(f.data(), f.size()), static_cast<ssize_t>(len))
         << "sending " << len << " bytes: " << std::strerror(errno);
   }
   // One byte more fills the buffer exactly, 100 more is cut short by the kernel: both must be
   // dropped and counted, never passed on.
   for (uint32_t len : {largest + 1, largest + 100}) {
     auto cut = frame(len);
-    ASSERT_EQ(::sendto(sock.get(), cut.data(), cut.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-              static_cast<ssize_t>(len));
+    ASSERT_EQ(kernel.send(cut.data(), cut.size()), static_cast<ssize_t>(len));
   }
   auto last = frame(61);  // proves the port reads on after the drop
-  ASSERT_EQ(::sendto(sock.get(), last.data(), last.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 61);
+  ASSERT_EQ(kernel.send(last.data(), last.size()), 61);
 
   std::vector<uint32_t> got;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
