@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -140,6 +141,7 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
     rc = rte_eth_tx_queue_setup(port_id_, q, ntx, static_cast<unsigned>(socket), nullptr);
     if (rc != 0) fail("port '{}': cannot set up tx queue {}: {}", spec.text, q, err_text(rc));
   }
+  if (driver_ == "net_tap") tx_failures_ = std::make_unique<QueueTxFailures[]>(nq_);
   rc = rte_eth_dev_start(port_id_);
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
@@ -212,7 +214,25 @@ uint16_t EthdevPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
 }
 
 uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
-  return rte_eth_tx_burst(port_id_, queue, pkts, n);
+  if (!tx_failures_) return rte_eth_tx_burst(port_id_, queue, pkts, n);
+  // net_tap sends until the kernel refuses a frame, then stops, leaving that frame and the rest
+  // to the caller (who would count them as tx_full) and counting them all in its oerrors (the
+  // refused one twice). Here the refused frame is dropped and counted once, by its errno; the
+  // rest is offered again, unless the interface is down (EIO), which every frame would meet.
+  TxFailures& f = tx_failures_[queue].f;
+  uint16_t done = 0;
+  for (;;) {
+    errno = 0;
+    done += rte_eth_tx_burst(port_id_, queue, pkts + done, n - done);
+    if (done == n) return n;
+    const int err = errno;  // the failed writev's (0: net_tap refused the frame itself, oversize)
+    if (err == EAGAIN) return done;  // full after all: the caller's tx_full
+    const uint16_t dropped = err == EIO ? n - done : 1;
+    rte_pktmbuf_free_bulk(pkts + done, dropped);
+    f.count_failed(err ? err : EMSGSIZE, dropped);
+    done += dropped;
+    if (done == n) return n;
+  }
 }
 
 int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
@@ -254,6 +274,13 @@ PortStats EthdevPort::stats() const {
   s.rx_nombuf = st.rx_nombuf;
   s.rx_errors = st.ierrors;
   s.tx_errors = st.oerrors;
+  if (tx_failures_) {  // net_tap's oerrors count refused frames twice (see tx_burst)
+    s.tx_errors = 0;
+    for (uint16_t q = 0; q < nq_; ++q) {
+      s.tx_errors += tx_failures_[q].f.errors.get();
+      s.tx_link_down += tx_failures_[q].f.link_down.get();
+    }
+  }
   s.rx_missed = st.imissed;
   return s;
 }
@@ -265,6 +292,8 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["mtu"] = mtu();
   out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
   if (driver_ == "net_tap") out["rx_signals"] = !rx_kick_;  // one signal per frame (net_tap_rx_kick.h)
+  for (uint16_t q = 0; tx_failures_ && q < nq_; ++q)
+    if (const uint64_t e = tx_failures_[q].f.last_error.get()) out["tx_last_error"] = std::strerror(static_cast<int>(e));
   char name[RTE_ETH_NAME_MAX_LEN];
   if (rte_eth_dev_get_name_by_port(port_id_, name) == 0) out["device"] = name;
 }

@@ -14,7 +14,8 @@
 //
 // net_tap's rx signals: the port turns off the signal net_tap has the kernel send for every
 // frame and reads its queues when the worker asks (ports/net_tap_rx_kick.h); `show ports -j`
-// says rx_signals: false.
+// says rx_signals: false. A frame net_tap could not send (its interface down: EIO) is dropped
+// by the port and counted once, as tx_link_down or tx_errors, not left to the caller as tx_full.
 //
 // Concurrency: as for Port; each queue is used by one thread at a time.
 #pragma once
@@ -26,6 +27,7 @@
 #include "ports/net_tap_rx_kick.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
+#include "ports/tx_failures.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
@@ -64,6 +66,10 @@ class EthdevPort final : public Port {
   uint16_t nq_ = 1;             // rx queues == tx queues (net_tap pairs them on one fd)
   std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
   bool started_ = false;
+  struct alignas(64) QueueTxFailures {
+    TxFailures f;
+  };
+  std::unique_ptr<QueueTxFailures[]> tx_failures_;  // net_tap only: frames it refused, by queue
   NetTapRxKick rx_kick_;        // net_tap only: its rx trigger, pulled before each burst
   mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only
   uint32_t max_mtu_ = kDefaultMtu;  // the driver's limit

@@ -38,23 +38,12 @@
 
 #include "base/counter.h"
 #include "ports/tap_frames.h"
+#include "ports/tx_failures.h"
 
 namespace tapswitch {
 
-struct TapTxCounters {
-  Counter packets, bytes, errors;
-  Counter link_down;   // writes refused because the interface is down (EIO): not errors
-  Counter last_error;  // errno of the latest failed write, for `show ports`
-
-  // Counts one failed write.
-  void count_failed(int err) noexcept {
-    if (err == EIO) {
-      link_down.add();
-      return;
-    }
-    errors.add();
-    last_error.set(static_cast<uint64_t>(err));
-  }
+struct TapTxCounters : TxFailures {
+  Counter packets, bytes;
 };
 
 class TapUring {
