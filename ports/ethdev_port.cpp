@@ -20,6 +20,7 @@
 #include "base/unique_fd.h"
 #include "dpdk/log_bridge.h"
 #include "ports/net_tap_rx_kick.h"
+#include "ports/packet_sockets.h"
 #include "ports/tun.h"
 
 namespace tapswitch {
@@ -160,6 +161,7 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   }
   spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
                 intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
+  if (driver_ == "net_af_packet" && intr_fds_[0] < 0) find_af_packet_socket();
   if (driver_ == "net_tap" && intr_fds_[0] >= 0) {
     // Its rx interrupt fds are the queues' tun fds (ports/net_tap_rx_kick.h).
     std::string why_not;
@@ -239,13 +241,29 @@ int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
   return queue < intr_fds_.size() ? intr_fds_[queue] : -1;
 }
 
+void EthdevPort::find_af_packet_socket() {
+  // Its queue's packet socket polls readable while its ring holds frames (ports/packet_sockets.h).
+  const unsigned ifindex = ifname_.empty() ? 0 : ::if_nametoindex(ifname_.c_str());
+  const std::vector<int> fds = ifindex ? own_packet_sockets(ifindex) : std::vector<int>{};
+  if (nq_ == 1 && fds.size() == 1) {
+    intr_fds_[0] = fds[0];
+    notify_by_socket_ = true;
+    spdlog::debug("port {}: idle workers sleep on its packet socket (fd {})", name(), fds[0]);
+  } else {
+    spdlog::debug("port {}: {} queue(s) and {} packet socket(s) on {}: idle workers back off instead", name(), nq_,
+                  fds.size(), ifname_);
+  }
+}
+
 bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
+  if (notify_by_socket_) return true;  // the socket polls readable by itself
   // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
   int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
   return rc == 0 || rc == -ENOTSUP;
 }
 
 void EthdevPort::rx_notify_disarm(uint16_t queue) noexcept {
+  if (notify_by_socket_) return;
   rte_eth_dev_rx_intr_disable(port_id_, queue);
 }
 
@@ -290,7 +308,7 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["driver"] = driver_;
   out["port_id"] = port_id_;
   out["mtu"] = mtu();
-  out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;
+  out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;  // (or, for af_packet, its socket)
   if (driver_ == "net_tap") out["rx_signals"] = !rx_kick_;  // one signal per frame (net_tap_rx_kick.h)
   for (uint16_t q = 0; tx_failures_ && q < nq_; ++q)
     if (const uint64_t e = tx_failures_[q].f.last_error.get()) out["tx_last_error"] = std::strerror(static_cast<int>(e));

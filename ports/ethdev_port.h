@@ -14,7 +14,8 @@
 //
 // net_tap's rx signals: the port turns off the signal net_tap has the kernel send for every
 // frame and reads its queues when the worker asks (ports/net_tap_rx_kick.h); `show ports -j`
-// says rx_signals: false. A frame net_tap could not send (its interface down: EIO) is dropped
+// says rx_signals: false. A single-queue af_packet port, whose driver has no rx interrupts,
+// lets idle workers sleep on its packet socket instead (ports/packet_sockets.h). A frame net_tap could not send (its interface down: EIO) is dropped
 // by the port and counted once, as tx_link_down or tx_errors, not left to the caller as tx_full.
 //
 // Concurrency: as for Port; each queue is used by one thread at a time.
@@ -49,6 +50,7 @@ class EthdevPort final : public Port {
   int rx_notify_fd(uint16_t queue) const noexcept override;
   bool rx_notify_arm(uint16_t queue) noexcept override;
   void rx_notify_disarm(uint16_t queue) noexcept override;
+  bool rx_notify_asleep_only(uint16_t /*queue*/) const noexcept override { return notify_by_socket_; }
   // net_tap without its per-frame signals reads on every burst: an empty one is a system call.
   bool rx_poll_costly(uint16_t /*queue*/) const noexcept override { return static_cast<bool>(rx_kick_); }
 
@@ -58,6 +60,7 @@ class EthdevPort final : public Port {
   EthdevPort(const PortSpec& spec, uint16_t port_id);
   void setup(const PortSpec& spec, PktPool& pool);
   unsigned read_mtu() const;
+  void find_af_packet_socket();
 
   std::string devargs_;
   std::string ifname_;  // iface= from the devargs, if any
@@ -65,6 +68,7 @@ class EthdevPort final : public Port {
   uint16_t port_id_;
   uint16_t nq_ = 1;             // rx queues == tx queues (net_tap pairs them on one fd)
   std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
+  bool notify_by_socket_ = false;  // af_packet: intr_fds_[0] is its queue's packet socket
   bool started_ = false;
   struct alignas(64) QueueTxFailures {
     TxFailures f;

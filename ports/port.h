@@ -108,6 +108,10 @@ class Port {
   virtual bool rx_notify_arm(uint16_t /*queue*/) noexcept { return true; }
   // Disarms it after the worker woke up.
   virtual void rx_notify_disarm(uint16_t /*queue*/) noexcept {}
+  // True if the worker should watch rx_notify_fd(q) only while it sleeps: the fd signals every
+  // frame (a packet socket's ring), and each signal to a watching epoll set costs the sender.
+  // The worker then adds the fd to its epoll set before each sleep and takes it out after.
+  virtual bool rx_notify_asleep_only(uint16_t /*queue*/) const noexcept { return false; }
   // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap's
   // read()). The worker then stops calling rx_burst(q) once it came back short of a full burst
   // (such a burst ended on an empty read, or on an empty pool), and asks

@@ -46,7 +46,7 @@ unsigned EgressOffload::drop(rte_mbuf* m, DropReason r, SwitchPortCounters& c) n
 unsigned EgressOffload::pass(rte_mbuf* m, const TxOffloads& o, rte_mbuf** out, SwitchPortCounters& c) noexcept {
   if (unlikely(!o.multi_seg && m->nb_segs > 1)) {
     // A port that takes only single buffers cannot send a frame longer than one of ours holds.
-    if (m->pkt_len > rte_pktmbuf_data_room_size(frames_) - RTE_PKTMBUF_HEADROOM)
+    if (m->pkt_len > static_cast<uint32_t>(rte_pktmbuf_data_room_size(frames_) - RTE_PKTMBUF_HEADROOM))
       return drop(m, DropReason::oversize, c);
     rte_mbuf* lin = soft_linearize(m, frames_);
     if (!lin) return drop(m, DropReason::no_mbuf, c);

@@ -109,10 +109,16 @@ void Worker::adopt_plan(const WorkerPlan* p) noexcept {
   notifiable_.assign(p->rx.size(), 0);
   parked_.assign(p->rx.size(), 0);
   parked_n_ = 0;
+  asleep_only_.clear();
   for (unsigned i = 0; i < p->rx.size(); ++i) {
     int fd = p->rx[i].port->rx_notify_fd(p->rx[i].queue);
     if (fd < 0) {
       can_notify_ = false;
+      continue;
+    }
+    if (p->rx[i].port->rx_notify_asleep_only(p->rx[i].queue)) {
+      notifiable_[i] = 1;  // added by sleep()
+      asleep_only_.push_back(i);
       continue;
     }
     ev.data.u32 = i;
@@ -169,6 +175,13 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   bool armed = can_notify_;
   for (const RxAssignment& rx : p.rx)
     if (rx.port->rx_notify_fd(rx.queue) >= 0 && !rx.port->rx_notify_arm(rx.queue)) armed = false;
+  for (uint32_t i : asleep_only_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = i;
+    if (notifiable_[i] && ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, p.rx[i].port->rx_notify_fd(p.rx[i].queue), &ev) != 0)
+      armed = false;
+  }
   // A last look after announcing the sleep: work handed over meanwhile cancels it. Frames on
   // rx queues need no look: their fds are level-triggered.
   bool pending = next_.load(std::memory_order_acquire) != nullptr || stop_.load(std::memory_order_acquire);
@@ -190,6 +203,8 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   }
   for (const RxAssignment& rx : p.rx)
     if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
+  for (uint32_t i : asleep_only_)  // (ENOENT if it was not added, or stop_watching took it out)
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, p.rx[i].port->rx_notify_fd(p.rx[i].queue), nullptr);
   wake_.set_sleeping(false);
   if (rc >= 0) {
     // The fds epoll did not report have nothing to read (level-triggered): park those queues

@@ -111,6 +111,9 @@ class Worker {
   // set, and whether the loop skips it until that fd polls readable.
   std::vector<uint8_t> notifiable_, parked_;
   unsigned parked_n_ = 0;
+  // The rx queues whose fd is in the epoll set only while the worker sleeps
+  // (Port::rx_notify_asleep_only).
+  std::vector<uint32_t> asleep_only_;
 };
 
 }  // namespace tapswitch

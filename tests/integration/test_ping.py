@@ -4,9 +4,12 @@
     test_ping.py tap | net_tap | mixed | af_packet
 
 Each namespace owns one port: raw-fd taps (tap:), DPDK's net_tap (dpdk:net_tapN,iface=), both
-mixed, or af_packet on the host end of a veth whose other end is in the namespace.
+mixed, or af_packet on the host end of a veth whose other end is in the namespace. With
+af_packet ports, the idle worker must sleep on them, not back off.
 """
+import re
 import sys
+import time
 
 import tslib
 from tslib import check, ping_all_pairs, say
@@ -52,7 +55,32 @@ def test(t, mode):
     for name, p in ports_now.items():
         check(p["state"] == "up", f"port {name} is {p['state']} after the pings")
         check(p["rx_packets"] > 0 and p["tx_packets"] > 0, f"port {name} counted no traffic: {p}")
+    if mode == "af_packet":
+        idle_sleeps(sw, ports_now, [(ns, ip) for (ns, _), (_, ip), k in zip(plumbing, hosts, kinds) if k == "af_packet"])
     sw.stop()
+
+
+def idle_sleeps(sw, ports_now, af_hosts):
+    """DPDK's af_packet has no rx interrupts: a single-queue af_packet port offers its packet
+    socket instead, so the idle worker sleeps until a frame comes (or the 100 ms safety net)
+    rather than backing off with sleeps of at most 1 ms (about 1000 a second)."""
+    af = {name: p["details"] for name, p in ports_now.items() if p["details"].get("driver") == "net_af_packet"}
+    check(len(af) == 2, f"expected two af_packet ports, show ports has {sorted(af)}")
+    for name, d in af.items():
+        check(d.get("rx_interrupts") is True, f"af_packet port {name} offers no fd to sleep on: {d}")
+    before = sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.0)
+    n = sw.ctl("show", "workers")[0]["sleeps"] - before
+    say(f"idle worker: {n} sleeps in 1 s")
+    check(n < 100, f"the idle worker slept {n} times in 1 s: it backs off instead of sleeping on its ports")
+    # Frames wake it: pings 200 ms apart (each finds the worker asleep) are answered long before
+    # the 100 ms safety net would end its sleep.
+    (ns, _), (_, ip) = af_hosts[0], af_hosts[1]
+    r = ns.exec("ping", "-q", "-c", "5", "-i", "0.2", "-W", "1", ip, check=False)
+    m = re.search(r"= [\d.]+/[\d.]+/([\d.]+)/", r.stdout)
+    check(r.returncode == 0 and m, f"pings between the af_packet hosts failed: {r.stdout}")
+    say(f"pings to a sleeping worker: max {m.group(1)} ms")
+    check(float(m.group(1)) < 50, f"a ping to the sleeping worker took {m.group(1)} ms: frames do not wake it")
 
 
 if __name__ == "__main__":
