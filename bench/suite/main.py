@@ -40,6 +40,9 @@ def parse(argv):
     p.add_argument("--gen-cpu", type=int, help="the generators' CPU (default 0)")
     p.add_argument("--ping-interval", type=float,
                    help="seconds between pings (default 0.01); ping -i needs root below 0.002")
+    p.add_argument("--ping-background", type=float,
+                   help="also send pa's other ping, one every this many seconds, while the ping RTT is "
+                        "measured (default: none): a second, sparse flow, as on a real network")
     p.add_argument("--bridge-rps", action="store_true",
                    help="steer the Linux bridge's forwarding to the switch CPU with RPS (default: it runs in "
                         "softirq on the sender's CPU; RPS costs an IPI per batch, expensive in a VM)")
@@ -51,7 +54,7 @@ def make_settings(a):
     if a.runs:
         s.runs = a.runs
     for attr in ("tapswitch", "tapswitchctl", "ntfwd", "rwfwd", "switch_bench", "switch_cpu", "gen_cpu",
-                 "ping_interval"):
+                 "ping_interval", "ping_background"):
         if getattr(a, attr) is not None:
             setattr(s, attr, os.path.abspath(getattr(a, attr)) if isinstance(getattr(a, attr), str)
                     else getattr(a, attr))

@@ -105,8 +105,9 @@ def markdown(s, meta, results, summary):
     out += [f"- {labels[k]}: {meta['systems'][k]['setup']}" for k in systems]
     out += [f"- TCP: iperf3 -t {s.tcp_seconds:g}, 1 and 4 streams (-P), pa to pb. Frames: trafgen for "
             f"{s.rate_seconds:g} s after {s.rate_warmup:g} s of warm-up, counted as rx_packets at pb minus "
-            f"pb's rate with the generator off. Ping: {s.ping_count} at {s.ping_interval:g} s intervals. "
-            f"Idle CPU: the forwarder process over {s.idle_seconds:g} s without traffic."]
+            f"pb's rate with the generator off. Ping: {s.ping_count} at {s.ping_interval:g} s intervals"
+            + (f", with a second ping flow every {s.ping_background:g} s meanwhile. " if s.ping_background else ". ")
+            + f"Idle CPU: the forwarder process over {s.idle_seconds:g} s without traffic."]
     plots = [p for p in ("tcp.png", "frames.png", "latency.png", "scaling_ports.png", "scaling_fdb.png",
                                "scaling_workers.png")
              if os.path.exists(os.path.join(s.out_dir, p))]

@@ -16,6 +16,7 @@ class Settings:
     rate_warmup: float = 0.5      # generator running before the window opens
     ping_count: int = 300
     ping_interval: float = 0.01
+    ping_background: float = 0.0  # > 0: a second ping flow, one every this many seconds, during ping
     idle_seconds: float = 3.0
     frame_sizes: List[int] = field(default_factory=lambda: [60, 1514])
     ports_steps: List[int] = field(default_factory=lambda: [2, 16, 256])

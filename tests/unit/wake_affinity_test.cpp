@@ -106,6 +106,24 @@ TEST_F(WakeAway, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
   });
 }
 
+// One stray frame (a second flow) must not keep the worker home while a steady cadence of
+// frames a couple of milliseconds apart lasts: a sleep between them ends the stay home.
+TEST_F(WakeAway, AStrayFrameDoesNotKeepTheWorkerHomeThroughASteadyCadence) {
+  on_thread_pinned_to(home, [&] {
+    WakeAffinity a(others);
+    a.start();
+    a.before_sleep();
+    EXPECT_TRUE(a.after_wake(WakeAffinity::kShortSleepNs / 10)) << "the stray frame: woken away at once";
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
+    constexpr uint64_t kCadenceSleepNs = 1'500'000;  // pings every 2 ms, less the idle time before sleeping
+    EXPECT_FALSE(a.after_wake(kCadenceSleepNs));
+    a.before_sleep();
+    EXPECT_EQ(thread_cpus(), others) << "the next ping of the cadence wakes it away again";
+    a.stop();
+  });
+}
+
 TEST(WakeSet, LeavesTheWorkersCpusOutIfAnyAreLeft) {
   EXPECT_EQ(wake_set({0, 1, 2, 3}, {1, 2}, true), (std::vector<unsigned>{0, 3}));
   EXPECT_EQ(wake_set({0, 1, 2, 3}, {1, 2}, false), (std::vector<unsigned>{0, 1, 2, 3}));

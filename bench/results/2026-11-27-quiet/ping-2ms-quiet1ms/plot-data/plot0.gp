@@ -1,0 +1,11 @@
+set terminal pngcairo size 960,540 noenhanced font "sans,10"
+set datafile missing "?"
+set output "/tmp/exp/bpp_ts_q1_0.002/latency.png"
+set title "Ping round trip (µs)"
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.7 border -1
+set yrange [0:*]
+set grid ytics
+set key top left
+plot "/tmp/exp/bpp_ts_q1_0.002/plot-data/latency.dat" using 2:3:4:xtic(1) title "Linux bridge", "/tmp/exp/bpp_ts_q1_0.002/plot-data/latency.dat" using 5:6:7 title "tapswitch (tap)"
