@@ -223,18 +223,18 @@ uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
   // rest is offered again, unless the interface is down (EIO), which every frame would meet.
   TxFailures& f = tx_failures_[queue].f;
   uint16_t done = 0;
-  for (;;) {
+  while (done < n) {
     errno = 0;
     done += rte_eth_tx_burst(port_id_, queue, pkts + done, n - done);
-    if (done == n) return n;
+    if (done == n) break;
     const int err = errno;  // the failed writev's (0: net_tap refused the frame itself, oversize)
     if (err == EAGAIN) return done;  // full after all: the caller's tx_full
     const uint16_t dropped = err == EIO ? n - done : 1;
     rte_pktmbuf_free_bulk(pkts + done, dropped);
     f.count_failed(err ? err : EMSGSIZE, dropped);
     done += dropped;
-    if (done == n) return n;
   }
+  return n;
 }
 
 int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
@@ -291,13 +291,10 @@ PortStats EthdevPort::stats() const {
   s.tx_bytes = st.obytes;
   s.rx_nombuf = st.rx_nombuf;
   s.rx_errors = st.ierrors;
-  s.tx_errors = st.oerrors;
-  if (tx_failures_) {  // net_tap's oerrors count refused frames twice (see tx_burst)
-    s.tx_errors = 0;
-    for (uint16_t q = 0; q < nq_; ++q) {
-      s.tx_errors += tx_failures_[q].f.errors.get();
-      s.tx_link_down += tx_failures_[q].f.link_down.get();
-    }
+  if (!tx_failures_) s.tx_errors = st.oerrors;
+  for (uint16_t q = 0; tx_failures_ && q < nq_; ++q) {  // net_tap's oerrors count refused frames twice
+    s.tx_errors += tx_failures_[q].f.errors.get();
+    s.tx_link_down += tx_failures_[q].f.link_down.get();
   }
   s.rx_missed = st.imissed;
   return s;

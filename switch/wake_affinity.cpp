@@ -27,7 +27,7 @@ void WakeAffinity::before_sleep() noexcept {
 
 bool WakeAffinity::after_wake(uint64_t slept_ns) noexcept {
   woke_tsc_ = rte_rdtsc();
-  if (stay_home_ && slept_ns >= kQuietNs) stay_home_ = false;
+  if (stay_home_ && slept_ns >= kShortSleepNs) stay_home_ = false;
   if (!away_) return false;
   const int cpu = ::sched_getcpu();
   foreign_ = cpu >= 0 && !CPU_ISSET(static_cast<unsigned>(cpu), &home_);

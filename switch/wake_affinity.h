@@ -10,7 +10,7 @@
 // A worker woken away after a short sleep is in traffic that comes in bursts; on the sender's
 // CPU it would take turns with the sender and never be awake long enough to go home (the
 // sender cannot send while the worker runs there). So it goes home at once, and stays there
-// (sleeps included) until a sleep lasts kQuietNs (1 ms): the burst is over. Longer would keep it
+// (sleeps included) until a sleep lasts kShortSleepNs after all: the burst is over. Longer would keep it
 // home after one stray frame for as long as a steady cadence lasts: with 10 ms, pings every 2 ms
 // plus a second flow every 100 ms took 44.8 us (5 runs' median) instead of 18.8, each wake-up
 // the halted home vCPU's (bench/README.md); sustained floods do not sleep at home at all, so
@@ -45,8 +45,9 @@ class WakeAffinity {
   // After a sleep of `slept_ns` (0: no sleep after all): true if the thread woke outside home.
   bool after_wake(uint64_t slept_ns) noexcept;
 
-  static constexpr uint64_t kShortSleepNs = 1'000'000;  // woken away sooner: go home, stay there
-  static constexpr uint64_t kQuietNs = 1'000'000;       // a sleep this long ends the stay home
+  // Shorter sleeps mean bursty traffic: woken away after one, go home and stay there until a
+  // sleep lasts this long.
+  static constexpr uint64_t kShortSleepNs = 1'000'000;
   // Whether the last wake-up was outside home (and the worker has not gone back since).
   bool foreign() const noexcept { return foreign_; }
   // Awake and busy since `woke_tsc` for longer than the home-coming delay: pin home again.

@@ -68,15 +68,20 @@ class WakeAway : public ::testing::Test {
     home = cpus.back();
     others.assign(cpus.begin(), cpus.end() - 1);
   }
+  // Started at home, then asleep with its wake set as affinity. (Call on the pinned thread.)
+  WakeAffinity asleep() const {
+    WakeAffinity a(others);
+    a.start();
+    a.before_sleep();
+    return a;
+  }
   unsigned home = 0;
   std::vector<unsigned> others;
 };
 
 TEST_F(WakeAway, AWakeSetWithoutHomeIsTakenAsItIs) {
   on_thread_pinned_to(home, [&] {
-    WakeAffinity a(others);
-    a.start();
-    a.before_sleep();
+    WakeAffinity a = asleep();
     EXPECT_EQ(thread_cpus(), others) << "asleep, the worker may be woken only outside home";
     EXPECT_TRUE(a.after_wake(kLongSleep)) << "it runs outside home now";
     a.settle(~0ull / 2, 1);
@@ -88,18 +93,16 @@ TEST_F(WakeAway, AWakeSetWithoutHomeIsTakenAsItIs) {
 // lasts long enough to say the traffic paused: on the sender's CPU it would take turns with it.
 TEST_F(WakeAway, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
   on_thread_pinned_to(home, [&] {
-    WakeAffinity a(others);
-    a.start();
-    a.before_sleep();
+    WakeAffinity a = asleep();
     EXPECT_TRUE(a.after_wake(WakeAffinity::kShortSleepNs / 2)) << "woken away (counted)";
     EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home}) << "and home at once";
     EXPECT_FALSE(a.foreign());
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home}) << "it sleeps at home while traffic is bursty";
-    EXPECT_FALSE(a.after_wake(WakeAffinity::kQuietNs - 1));
+    EXPECT_FALSE(a.after_wake(WakeAffinity::kShortSleepNs - 1));
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
-    EXPECT_FALSE(a.after_wake(WakeAffinity::kQuietNs));  // a quiet sleep: the traffic paused
+    EXPECT_FALSE(a.after_wake(WakeAffinity::kShortSleepNs));  // a quiet sleep: the traffic paused
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), others) << "after a quiet sleep it may be woken away again";
     a.stop();
@@ -110,9 +113,7 @@ TEST_F(WakeAway, BurstyTrafficKeepsTheWorkerHomeUntilAQuietSleep) {
 // frames a couple of milliseconds apart lasts: a sleep between them ends the stay home.
 TEST_F(WakeAway, AStrayFrameDoesNotKeepTheWorkerHomeThroughASteadyCadence) {
   on_thread_pinned_to(home, [&] {
-    WakeAffinity a(others);
-    a.start();
-    a.before_sleep();
+    WakeAffinity a = asleep();
     EXPECT_TRUE(a.after_wake(WakeAffinity::kShortSleepNs / 10)) << "the stray frame: woken away at once";
     a.before_sleep();
     EXPECT_EQ(thread_cpus(), std::vector<unsigned>{home});
