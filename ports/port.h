@@ -30,6 +30,7 @@ namespace tapswitch {
 enum class PortKind : uint8_t {
   tap,    // raw-fd TAP opened by name through /dev/net/tun
   tapfd,  // raw-fd TAP adopted from an inherited file descriptor
+  link,   // an existing kernel interface through a packet socket (the TAP port's data path)
   dpdk,   // any DPDK ethdev, probed from devargs (net_tap, net_af_packet, ...)
 };
 

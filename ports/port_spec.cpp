@@ -11,6 +11,7 @@ const char* to_string(PortKind kind) {
   switch (kind) {
     case PortKind::tap: return "tap";
     case PortKind::tapfd: return "tapfd";
+    case PortKind::link: return "link";
     case PortKind::dpdk: return "dpdk";
   }
   return "?";
@@ -123,7 +124,7 @@ PortSpec parse_port_spec(const std::string& text) {
   ps.text = text;
   size_t colon = text.find(':');
   if (colon == std::string::npos)
-    fail("port '{}': expected KIND:ARGS, where KIND is tap, tapfd or dpdk", text);
+    fail("port '{}': expected KIND:ARGS, where KIND is tap, tapfd, link or dpdk", text);
   std::string kind = text.substr(0, colon);
   std::string rest = text.substr(colon + 1);
   auto parts = split(rest, ',');
@@ -153,6 +154,14 @@ PortSpec parse_port_spec(const std::string& text) {
       check_ifname(text, "name", *label);
       ps.name = *label;
     }
+  } else if (kind == "link") {
+    ps.kind = PortKind::link;
+    check_ifname(text, "interface name", parts[0]);
+    ps.name = ps.ifname = parts[0];
+    // No offload=off: without the header, a frame with a partial checksum (as veth peers and
+    // guests send by default) could not be told from a corrupt one.
+    parse_opts(ps, parts, {});
+    ps.io = TapIo::syscall;  // a packet socket's frames need recvmsg() (ports/link_socket.h)
   } else if (kind == "dpdk") {
     ps.kind = PortKind::dpdk;
     if (rest.empty() || parts[0].empty())
@@ -180,7 +189,7 @@ PortSpec parse_port_spec(const std::string& text) {
       }
     }
   } else {
-    fail("port '{}': unknown port kind '{}' (expected tap, tapfd or dpdk)", text, kind);
+    fail("port '{}': unknown port kind '{}' (expected tap, tapfd, link or dpdk)", text, kind);
   }
   return ps;
 }

@@ -36,6 +36,7 @@ bool TapRxFrames::arm(RxSlot& s) noexcept {
     c_.nombuf.add();
     return false;
   }
+  s.big->data_off = RTE_PKTMBUF_HEADROOM;  // (insert_vlan() may have moved it)
   return true;
 }
 
@@ -80,6 +81,30 @@ rte_mbuf* TapRxFrames::complete(RxSlot& s, size_t r, uint32_t mtu) noexcept {
     return nullptr;
   }
   return m;
+}
+
+size_t TapRxFrames::insert_vlan(RxSlot& s, size_t r, uint16_t tpid, uint16_t tci) noexcept {
+  constexpr unsigned kMacs = 12, kTag = 4;
+  if (r >= read_len() || r < hdr_len_ + kMacs + 2u) return r;
+  uint8_t* at = read_at(s);
+  std::memmove(at - kTag, at, hdr_len_ + kMacs);
+  s.big->data_off = static_cast<uint16_t>(s.big->data_off - kTag);
+  uint8_t* tag = at - kTag + hdr_len_ + kMacs;
+  tag[0] = static_cast<uint8_t>(tpid >> 8);
+  tag[1] = static_cast<uint8_t>(tpid);
+  tag[2] = static_cast<uint8_t>(tci >> 8);
+  tag[3] = static_cast<uint8_t>(tci);
+  if (hdr_len_) {
+    VnetHdr h{};
+    const size_t n = std::min<size_t>(sizeof h, hdr_len_);
+    std::memcpy(&h, at - kTag, n);
+    if (h.flags & kVnetFNeedsCsum) {
+      h.csum_start = static_cast<uint16_t>(h.csum_start + kTag);
+      if (h.hdr_len) h.hdr_len = static_cast<uint16_t>(h.hdr_len + kTag);
+      std::memcpy(at - kTag, &h, n);
+    }
+  }
+  return r + kTag;
 }
 
 void TapRxFrames::release(RxSlot& s) noexcept {

@@ -65,6 +65,12 @@ class TapRxFrames {
   // into the returned mbuf, which the caller owns. Returns nullptr when the frame is dropped
   // (longer than the MTU allows, or a bad header: counted); arm() the slot again either way.
   rte_mbuf* complete(RxSlot& s, size_t r, uint32_t mtu) noexcept;
+  // For a packet socket's frame whose VLAN tag the kernel kept aside (ports/link_socket.h): puts
+  // the tag back after the MAC addresses by moving the header and the addresses 4 bytes into the
+  // buffer's headroom (a partial checksum's offsets move with them), so the slot's read starts
+  // 4 bytes earlier until arm(). Returns the read's new length. A read that did not fit is left
+  // for complete() to drop.
+  size_t insert_vlan(RxSlot& s, size_t r, uint16_t tpid, uint16_t tci) noexcept;
   void count_error(int err) noexcept {
     c_.errors.add();
     c_.last_error.set(static_cast<uint64_t>(err));

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "ports/link_socket.h"
 
 namespace tapswitch {
 
@@ -37,14 +38,16 @@ void note_no_uring(const std::string& port, const std::string& why) {
 }  // namespace
 
 std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
-  TapHandle h = spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload, spec.queues)
-                                              : open_tap(spec.text, spec.ifname, spec.offload, spec.queues);
+  TapHandle h = spec.kind == PortKind::link    ? open_link(spec.text, spec.ifname)
+                 : spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload, spec.queues)
+                                                : open_tap(spec.text, spec.ifname, spec.offload, spec.queues);
   if (spec.mtu) set_tap_mtu(spec.text, h.fd.get(), spec.mtu);
   std::unique_ptr<TapPort> port(new TapPort(spec, std::move(h), pool));
   // A read brings at most max_rx_frame() bytes whole (ports/tap_frames.h): have the kernel cut
   // longer GSO packets (only UDP GSO near the 64 KB IP limit gets there) before they reach the
   // fd, instead of dropping them here.
-  if (port->handle_.offloads.tun_f != 0) {
+  // (A link port's GSO packets are sized by whoever sends them: recvmsg() says when one is too long.)
+  if (port->handle_.offloads.tun_f != 0 && !port->is_link()) {
     const uint32_t cap = port->q_[0]->frames.max_rx_frame() + 1;
     // An interface that outlives the switch (attached or adopted) gets its own value back.
     uint32_t before = 0;
@@ -76,7 +79,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   tx.tso6 = o.tso6();
   tx.uso = o.uso();
   set_tx_offloads(tx);
-  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
+  const unsigned mtu = kernel_mtu();
   set_mtu(mtu ? mtu : kDefaultMtu);
   if (spec.io == TapIo::uring) {  // automatic (not resolved by a config) means syscall, the default
     std::string why;
@@ -116,17 +119,31 @@ TapIo TapPort::rx_io() const noexcept {
   return TapIo::uring;
 }
 
+unsigned TapPort::kernel_mtu() {
+  return is_link() ? link_mtu(handle_.ifindex) : ifctl_.mtu(handle_.fd.get());
+}
+
 uint16_t TapPort::rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   const uint32_t mtu = this->mtu();
+  const bool link = is_link();
   uint16_t got = 0;
   while (got < n) {
     if (!q.frames.arm(q.slot)) break;
-    ssize_t r = ::read(q.fd, q.frames.read_at(q.slot), q.frames.read_len());
+    ssize_t r;
+    uint16_t tpid = 0, tci = 0;
+    if (link)
+      r = recv_link_frame(q.fd, q.frames.read_at(q.slot), q.frames.read_len(), tpid, tci);
+    else
+      r = ::read(q.fd, q.frames.read_at(q.slot), q.frames.read_len());
     if (r <= 0) {
-      if (r < 0 && errno == EBADFD) q.detached = true;  // the interface was deleted: one error, then quiet
-      if (r < 0 && errno != EAGAIN && errno != EINTR) q.frames.count_error(errno);
+      // The interface was deleted (a tap's EBADFD, a packet socket's ENODEV): one error, then quiet.
+      if (r < 0 && (errno == EBADFD || (link && errno == ENODEV))) q.detached = true;
+      // (A packet socket says ENETDOWN once when its interface goes down: not an error.)
+      if (r < 0 && errno != EAGAIN && errno != EINTR && !(link && errno == ENETDOWN)) q.frames.count_error(errno);
       break;
     }
+    if (tpid) [[unlikely]]
+      r = static_cast<ssize_t>(q.frames.insert_vlan(q.slot, static_cast<size_t>(r), tpid, tci));
     rte_mbuf* m = q.frames.complete(q.slot, static_cast<size_t>(r), mtu);
     if (m) pkts[got++] = m;
   }
@@ -198,13 +215,18 @@ uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept
 
 LinkState TapPort::link() const {
   LinkState s;
+  if (is_link()) {
+    s.gone = link_name(handle_.ifindex).empty();
+    s.up = !s.gone && link_up(handle_.ifindex);
+    return s;
+  }
   s.gone = tap_ifname(handle_.fd.get()).empty();  // the tun file is detached once the interface is deleted
   s.up = !s.gone && ifctl_.link_up(handle_.fd.get());
   return s;
 }
 
 void TapPort::refresh() {
-  const unsigned mtu = ifctl_.mtu(handle_.fd.get());
+  const unsigned mtu = kernel_mtu();
   if (mtu && mtu != this->mtu()) {
     spdlog::info("port {}: MTU {} (was {})", name(), mtu, this->mtu());
     set_mtu(mtu);
@@ -224,11 +246,16 @@ PortStats TapPort::stats() const {
     s.tx_errors += q->tx.errors.get();
     s.tx_link_down += q->tx.link_down.get();
   }
+  if (is_link()) {
+    link_missed_ += link_drops_since(handle_.fd.get());
+    s.rx_missed = link_missed_;
+  }
   return s;
 }
 
 void TapPort::describe(nlohmann::json& out) const {
-  out["ifname"] = tap_ifname(handle_.fd.get());
+  out["ifname"] = is_link() ? link_name(handle_.ifindex) : tap_ifname(handle_.fd.get());
+  if (is_link()) out["ifindex"] = handle_.ifindex;
   out["origin"] = to_string(handle_.origin);
   out["fd"] = handle_.fd.get();
   out["mtu"] = mtu();

@@ -4,7 +4,12 @@
 // larger ones stay in their 64 KB buffer. Frames are written straight out of mbufs, so no frame
 // is copied between ports (the switch's frame_copies counter stays zero).
 //
-// Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd).
+// Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd); and `link:NAME`,
+// an existing interface read and written through a packet socket with the same framing (a
+// virtio-net header, one frame per call; ports/link_socket.h), always with io=syscall and one
+// queue. Its frames come with recvmsg(), which also says when one did not fit (rx_oversize) and
+// gives back the VLAN tag the kernel kept aside; frames the kernel dropped because the socket's
+// queue was full are rx_missed.
 //
 // Offloads (offload=on, the default): the fd carries a virtio-net header and the kernel side
 // hands over GSO frames of up to 64 KB with partial checksums, and takes them back, for the
@@ -46,7 +51,7 @@ namespace tapswitch {
 
 class TapPort final : public Port {
  public:
-  // Opens the port a `tap:` or `tapfd:` spec describes (spec.io must be resolved: not
+  // Opens the port a `tap:`, `tapfd:` or `link:` spec describes (spec.io must be resolved: not
   // automatic). Throws Error with a clear reason.
   static std::unique_ptr<TapPort> open(const PortSpec& spec, PktPool& pool);
 
@@ -100,12 +105,15 @@ class TapPort final : public Port {
 
   TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool);
   uint16_t rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
+  bool is_link() const noexcept { return handle_.origin == TapOrigin::link; }
+  unsigned kernel_mtu();  // the interface's MTU now; 0 if unknown
   uint16_t tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
 
   TapHandle handle_;
   mutable TapIfControl ifctl_;         // control thread only
   std::unique_ptr<PktPool> big_pool_;  // 64 KB buffers for what exceeds one ordinary mbuf
   std::vector<std::unique_ptr<Queue>> q_;
+  mutable uint64_t link_missed_ = 0;  // link: the socket's drops so far (control thread)
   uint32_t gso_restore_ = 0;  // the gso_max_size an attached or adopted tap had (0: none to restore)
 };
 

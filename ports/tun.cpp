@@ -27,6 +27,7 @@ const char* to_string(TapOrigin origin) {
     case TapOrigin::created: return "created";
     case TapOrigin::attached: return "attached";
     case TapOrigin::adopted: return "adopted";
+    case TapOrigin::link: return "link";
   }
   return "?";
 }

@@ -17,6 +17,7 @@ enum class TapOrigin : uint8_t {
   created,   // the switch created it: the kernel deletes it when the switch closes its fd
   attached,  // a persistent tap existed: it stays after exit
   adopted,   // an fd inherited from the parent: closed at exit; the interface is the parent's
+  link,      // not a tap fd: a packet socket on an existing interface (ports/link_socket.h)
 };
 const char* to_string(TapOrigin origin);
 
@@ -49,6 +50,7 @@ struct TapHandle {
   TapOrigin origin = TapOrigin::created;
   TapOffloads offloads;
   bool multi_queue = false;        // the tap has IFF_MULTI_QUEUE
+  int ifindex = 0;                 // TapOrigin::link only: the interface the socket is bound to
 
   uint16_t queues() const noexcept { return static_cast<uint16_t>(1 + more_fds.size()); }
   int queue_fd(uint16_t q) const noexcept { return q == 0 ? fd.get() : more_fds[q - 1].get(); }

@@ -11,12 +11,13 @@ namespace tapswitch {
 
 struct TxFailures {
   Counter errors;
-  Counter link_down;   // refused because the interface is down (EIO): not errors
+  Counter link_down;   // refused because the interface is down (EIO from a tap, ENETDOWN from a
+                       // packet socket): not errors
   Counter last_error;  // errno of the latest error, for `show ports`
 
   // Counts `n` frames refused with `err`.
   void count_failed(int err, uint64_t n = 1) noexcept {
-    if (err == EIO) {
+    if (err == EIO || err == ENETDOWN) {
       link_down.add(n);
       return;
     }

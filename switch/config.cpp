@@ -26,6 +26,8 @@ po::options_description switch_options() {
        "a port, repeatable:\n"
        "  tap:NAME[,OPTS]          raw-fd TAP, created if absent (an existing persistent tap is attached and left in place)\n"
        "  tapfd:N[,name=L][,OPTS]  adopt the inherited tun/tap fd N\n"
+       "  link:NAME                an existing interface (a VM's tap that qemu holds, a veth end) through a "
+       "packet socket, with offloads\n"
        "  dpdk:DEVARGS[,mtu=N]     any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0\n"
        "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
        "the interface MTU, 68 to 65521), io=syscall|uring (default --tap-io)")

@@ -24,6 +24,9 @@ PACKET_VNET_HDR = 15
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 0x10
+TP_STATUS_VLAN_TPID_VALID = 0x40
 
 GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 = 0, 1, 4, 5
 NEEDS_CSUM = 1
@@ -188,18 +191,23 @@ def vnet_hdr(gso_type, gso_size, csum_start, csum_offset, hdr_len):
 # Raw sockets in namespaces.
 
 class RawSocket:
-    """AF_PACKET on one interface of a namespace; vnet=True adds PACKET_VNET_HDR to sends."""
+    """AF_PACKET on one interface of a namespace; vnet=True adds PACKET_VNET_HDR to sends.
+    aux=True: frames are collected with the VLAN tag the kernel took off put back, as they
+    arrived on the wire (PACKET_AUXDATA)."""
 
-    def __init__(self, ns, ifname, vnet=False):
+    def __init__(self, ns, ifname, vnet=False, aux=False):
         with ns.enter():
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             s.bind((ifname, ETH_P_ALL))
         if vnet:
             s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+        if aux:
+            s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
         s.setblocking(False)
         self.sock = s
         self.vnet = vnet
+        self.aux = aux
 
     def close(self):
         self.sock.close()
@@ -220,11 +228,17 @@ class RawSocket:
             select.select([self.sock], [], [], left)
             while True:
                 try:
-                    data, addr = self.sock.recvfrom(1 << 17)
+                    data, anc, _, addr = self.sock.recvmsg(1 << 17, socket.CMSG_SPACE(20))
                 except BlockingIOError:
                     break
                 if self.vnet:
                     data = data[10:]
+                for level, kind, a in anc:
+                    if self.aux and level == SOL_PACKET and kind == PACKET_AUXDATA and len(a) >= 20:
+                        status, tci, tpid = struct.unpack_from("=I", a)[0], *struct.unpack_from("=HH", a, 16)
+                        if status & TP_STATUS_VLAN_VALID:
+                            tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID and tpid else 0x8100
+                            data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
                 if addr[2] != PACKET_OUTGOING and keep(data):
                     got.append(data)
             if until and until(got):

@@ -72,6 +72,17 @@ TEST(Config, PortsOfEveryKind) {
   EXPECT_EQ(p[3].name, "net_ring0");
 }
 
+TEST(Config, LinkPort) {
+  ParsedArgs a = parse({"--port", "link:vnet0", "--tap-io", "uring"});
+  const auto& p = a.config.ports;
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].kind, PortKind::link);
+  EXPECT_EQ(p[0].name, "vnet0");
+  EXPECT_EQ(p[0].ifname, "vnet0");
+  EXPECT_TRUE(p[0].offload);
+  EXPECT_EQ(p[0].io, TapIo::syscall);  // a packet socket needs recvmsg(), whatever --tap-io says
+}
+
 TEST(Config, UnknownOption) { expect_error({"--bogus"}, "unrecognised option '--bogus'"); }
 TEST(Config, MissingValue) { expect_error({"--port"}, "--port"); }
 TEST(Config, BadNumber) { expect_error({"--fdb-size", "many"}, "fdb-size"); }
@@ -128,6 +139,10 @@ TEST(PortSpec, OptionTwice) { expect_error({"--port", "tapfd:5,name=a,name=b"}, 
 TEST(PortSpec, FdNotANumber) { expect_error({"--port", "tapfd:five"}, "'five' is not a file descriptor number"); }
 TEST(PortSpec, FdNegative) { expect_error({"--port", "tapfd:-3"}, "not a file descriptor number"); }
 TEST(PortSpec, FdStdio) { expect_error({"--port", "tapfd:1"}, "stdin, stdout or stderr"); }
+TEST(PortSpec, LinkTakesNoOptions) { expect_error({"--port", "link:vnet0,offload=off"}, "unknown option 'offload' (known: none)"); }
+TEST(PortSpec, LinkSameInterfaceAsTap) {
+  expect_error({"--port", "tap:vm1", "--port", "link:vm1"}, "a port named 'vm1' is already configured");
+}
 TEST(PortSpec, DpdkWithoutDevargs) { expect_error({"--port", "dpdk:"}, "expected dpdk:DEVARGS"); }
 TEST(PortSpec, DpdkIfaceTooLong) {
   expect_error({"--port", "dpdk:net_tap0,iface=abcdefghijklmnop"}, "iface 'abcdefghijklmnop' is 16 characters");

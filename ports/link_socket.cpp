@@ -1,0 +1,143 @@
+#include "ports/link_socket.h"
+
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <linux/if_tun.h>
+
+#include "base/error.h"
+
+namespace tapswitch {
+
+namespace {
+
+// Room for a burst of 64 KB GSO packets queued while the worker is busy elsewhere (the kernel's
+// default, about 200 KB, holds three).
+constexpr int kSocketBuffer = 8 << 20;
+
+void set_opt(const std::string& spec, int fd, int level, int name, int value, const char* what) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
+    fail("port '{}': cannot set {} on the packet socket: {}", spec, what, std::strerror(errno));
+}
+
+// Grows a socket buffer beyond the sysctl limit when allowed (root), else as far as it goes.
+void grow_buffer(int fd, int force_opt, int opt) {
+  if (::setsockopt(fd, SOL_SOCKET, force_opt, &kSocketBuffer, sizeof kSocketBuffer) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, opt, &kSocketBuffer, sizeof kSocketBuffer);
+}
+
+bool ifreq_ioctl(int ifindex, unsigned long req, ifreq& ifr) {
+  char name[IF_NAMESIZE] = {};
+  if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s) return false;
+  ifr = {};
+  std::memcpy(ifr.ifr_name, name, std::min(std::strlen(name), sizeof ifr.ifr_name - 1));
+  return ::ioctl(s.get(), req, &ifr) == 0;
+}
+
+}  // namespace
+
+TapHandle open_link(const std::string& spec, const std::string& ifname) {
+  const unsigned ifindex = ::if_nametoindex(ifname.c_str());
+  if (ifindex == 0) fail("port '{}': there is no interface named '{}' in the switch's network namespace", spec, ifname);
+  ifreq ifr{};
+  if (!ifreq_ioctl(static_cast<int>(ifindex), SIOCGIFHWADDR, ifr))
+    fail("port '{}': cannot read interface '{}': {}", spec, ifname, std::strerror(errno));
+  if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+    fail("port '{}': interface '{}' is not an Ethernet interface (hardware type {})", spec, ifname,
+         ifr.ifr_hwaddr.sa_family);
+
+  TapHandle h;
+  h.ifname = ifname;
+  h.ifindex = static_cast<int>(ifindex);
+  h.origin = TapOrigin::link;
+  // Protocol 0: nothing is received before the bind names the interface.
+  h.fd.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!h.fd) {
+    const int e = errno;
+    if (e == EPERM || e == EACCES) fail("port '{}': no permission to open a packet socket (needs CAP_NET_RAW)", spec);
+    fail("port '{}': cannot open a packet socket: {}", spec, std::strerror(e));
+  }
+  const int fd = h.fd.get();
+  set_opt(spec, fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
+  h.offloads.vnet_hdr_len = kPacketVnetHdrLen;
+  // What the kernel takes back on send (virtio_net_hdr_to_skb): partial checksums and TCP GSO
+  // on any kernel; UDP GSO only on newer ones, so the switch segments it instead.
+  h.offloads.tun_f = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  set_opt(spec, fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
+  set_opt(spec, fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+  grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+  grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = static_cast<int>(ifindex);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
+    fail("port '{}': cannot bind a packet socket to '{}': {}", spec, ifname, std::strerror(errno));
+  packet_mreq mr{};
+  mr.mr_ifindex = static_cast<int>(ifindex);
+  mr.mr_type = PACKET_MR_PROMISC;
+  if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
+    fail("port '{}': cannot make '{}' promiscuous: {}", spec, ifname, std::strerror(errno));
+  (void)link_drops_since(fd);  // what arrived between bind and now is not the port's loss
+  return h;
+}
+
+ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t r = ::recvmsg(fd, &msg, MSG_TRUNC);
+  tpid = tci = 0;
+  if (r <= 0) return r;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+        c->cmsg_len < CMSG_LEN(sizeof(tpacket_auxdata)))
+      continue;
+    tpacket_auxdata aux;
+    std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+    if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+      tci = aux.tp_vlan_tci;
+      tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) && aux.tp_vlan_tpid ? aux.tp_vlan_tpid : ETH_P_8021Q;
+    }
+  }
+  return r;
+}
+
+std::string link_name(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  return ::if_indextoname(static_cast<unsigned>(ifindex), name) ? std::string(name) : std::string();
+}
+
+bool link_up(int ifindex) {
+  ifreq ifr{};
+  return ifreq_ioctl(ifindex, SIOCGIFFLAGS, ifr) && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+unsigned link_mtu(int ifindex) {
+  ifreq ifr{};
+  return ifreq_ioctl(ifindex, SIOCGIFMTU, ifr) ? static_cast<unsigned>(ifr.ifr_mtu) : 0;
+}
+
+uint64_t link_drops_since(int fd) {
+  tpacket_stats st{};
+  socklen_t len = sizeof st;
+  if (::getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return 0;
+  return st.tp_drops;
+}
+
+}  // namespace tapswitch

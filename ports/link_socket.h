@@ -1,0 +1,53 @@
+// An existing kernel interface (a VM's tap that qemu holds, the host end of a veth, any Ethernet
+// interface) attached through an AF_PACKET socket, for `link:NAME` ports.
+//
+// The socket carries a virtio-net header (PACKET_VNET_HDR), always, so frames keep
+// their offload state across the switch, as on a raw-fd tap: a GSO packet of up to 64 KB or a
+// frame with a partial checksum (what a guest's virtio-net or a veth peer sends, both by
+// default) arrives whole with a header saying so, and is sent back out the same way. DPDK's
+// net_af_packet has no such header: it hands over partial checksums as they are and cuts GSO
+// packets at its ring's frame size, so TCP from an offloading peer does not get through it.
+//
+// The socket is bound to the interface's index and set promiscuous (the kernel drops that
+// membership when the socket closes). It does not see the frames it sends, nor those the host
+// sends out of the interface (PACKET_IGNORE_OUTGOING). A VLAN tag that the kernel took off into
+// the packet's metadata (it always does for a tagged frame it receives) comes back through
+// PACKET_AUXDATA and is put back into the frame here.
+//
+// Control plane only, except recv_link_frame() (the port's rx thread).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ports/tun.h"
+
+namespace tapswitch {
+
+// The virtio-net header of a packet socket: struct virtio_net_hdr, without num_buffers.
+constexpr uint8_t kPacketVnetHdrLen = 10;
+
+// Opens and binds the socket for interface `ifname` of this network namespace (non-blocking,
+// close-on-exec). Throws Error naming the spec and the reason (no such interface, not
+// Ethernet, no permission). The handle's origin is TapOrigin::link and its ifindex is set.
+TapHandle open_link(const std::string& spec, const std::string& ifname);
+
+// One frame: recvmsg() into buf (header included) with MSG_TRUNC, so the return value is the
+// frame's real length even when it did not fit (then larger than len). A VLAN tag the kernel
+// kept aside is reported in tpid/tci (tpid 0: none). Returns -1 with errno as recvmsg().
+ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept;
+
+// The interface's current name ("" once it is gone from this namespace), its state (IFF_UP and
+// IFF_RUNNING) and MTU (0 if unknown), by index.
+std::string link_name(int ifindex);
+bool link_up(int ifindex);
+unsigned link_mtu(int ifindex);
+
+// Frames the kernel dropped because the socket's receive queue was full, since the last call
+// (PACKET_STATISTICS, which restarts at each read).
+uint64_t link_drops_since(int fd);
+
+}  // namespace tapswitch
