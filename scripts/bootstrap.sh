@@ -23,7 +23,8 @@ packages="g++ meson ninja-build pkg-config
   libdpdk-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev liburing-dev
   libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping python3 procps tshark util-linux dpdk-dev
+  iproute2 iputils-ping python3 procps tshark util-linux dpdk-dev ethtool
+  qemu-system-x86 linux-image-amd64 busybox-static
   iperf3 netsniff-ng gnuplot-nox"  # the last line: what bench/run drives
 
 missing=""
