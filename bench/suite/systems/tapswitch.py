@@ -1,4 +1,5 @@
-"""tapswitch, with raw-fd TAP ports (tap:) or DPDK net_tap ports (dpdk:net_tap...)."""
+"""tapswitch, with raw-fd TAP ports (tap:), DPDK net_tap ports (dpdk:net_tap...), or link: ports
+on the host ends of veth pairs (the bridge's own plumbing)."""
 import contextlib
 import json
 import os
@@ -7,7 +8,8 @@ import re
 from .. import netns, proc
 from .base import System
 
-KIND_LABEL = {"tap": "tapswitch (tap)", "net_tap": "tapswitch (net_tap)"}
+KIND_LABEL = {"tap": "tapswitch (tap)", "net_tap": "tapswitch (net_tap)", "link": "tapswitch (link, veth)"}
+KIND_TAG = {"tap": "tr", "net_tap": "tn", "link": "tl"}
 
 
 def has_option(binary, option):
@@ -16,10 +18,10 @@ def has_option(binary, option):
 
 
 def memory_mb(kind, nports, fdb_size, queues=1):
-    mbufs = 8192 + nports * queues * (1088 if kind == "net_tap" else 96)
+    mbufs = 8192 + nports * queues * (1088 if kind == "net_tap" else 96)  # link: as tap
     # A raw-fd tap queue also keeps 64 (16 in-flight reads + 48) 64 KB buffers for GSO frames:
     # about 4.3 MB measured (tapswitch's own --memory default accounts for the same).
-    big = nports * queues * 4.5 if kind == "tap" else 0
+    big = nports * queues * 4.5 if kind in ("tap", "link") else 0
     mb = 256 + mbufs * 2.5 / 1024 + big + fdb_size * 128 / 2**20
     return int((mb + 63) // 64 * 64)
 
@@ -41,7 +43,7 @@ class Tapswitch(System):
         self.wake = wake
         self.key = f"tapswitch-{kind.replace('_', '')}"
         self.label = KIND_LABEL[kind]
-        self.tag = "tr" if kind == "tap" else "tn"
+        self.tag = KIND_TAG[kind]
         if workers > 1:
             self.key += f"-w{workers}"
             self.label += f", {workers} workers"
@@ -89,7 +91,22 @@ class Tapswitch(System):
 
     def spec(self, index, ifname):
         q = f",queues={self.workers}" if self.workers > 1 else ""
+        if self.kind == "link":
+            return f"link:{ifname}x"  # the host end of the veth whose other end is ifname
         return f"tap:{ifname}{q}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}{q}"
+
+    @staticmethod
+    def veths(stack, ifnames):
+        """link: ports: a veth pair per port, NAME (for a namespace) and NAMEx (for the switch),
+        up, with IPv6 off on the switch's end (as the bridge has its veth ends)."""
+        lines = []
+        for i in ifnames:
+            lines += [f"link add {i} type veth peer name {i}x", f"link set dev {i}x up"]
+            stack.callback(netns.del_link, f"{i}x")
+        proc.ip_batch(lines)
+        for i in ifnames:
+            with open(f"/proc/sys/net/ipv6/conf/{i}x/disable_ipv6", "w") as f:
+                f.write("1")
 
     @contextlib.contextmanager
     def start(self, s, log_prefix, nports=2, fdb_size=0, workers=None):
@@ -115,6 +132,8 @@ class Tapswitch(System):
             cmd += ["--port", self.spec(i, ifname)]
         ctl = [s.ctl_binary(), "--ctl", sock, "-j"]
         with contextlib.ExitStack() as stack, contextlib.ExitStack() as procs:
+            if self.kind == "link":
+                self.veths(stack, [if_a, if_b] + idle)
             p = proc.Process(cmd, log=log_prefix + ".log")
             procs.callback(stop_checked, p)
             proc.wait_until(lambda: proc.run(ctl + ["show", "ports"], check=False).returncode == 0, 120,
