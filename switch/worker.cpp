@@ -138,16 +138,19 @@ void Worker::unpark_ready() noexcept {
       parked_[i] = 0;
       --parked_n_;
     }
-    if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) stop_watching(i);
+    if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) fd_error(i);
   }
 }
 
-void Worker::stop_watching(uint32_t i) noexcept {
+void Worker::fd_error(uint32_t i) noexcept {
   // An fd in error (a tap whose interface was deleted) polls ready for ever: watched, it would
   // end every sleep at once until the link monitor takes the queue out of the plan. The queue
-  // is polled instead (its reads cost nothing once it knows), and sleeps back off.
+  // is polled instead (its reads cost nothing once it knows), and sleeps back off. An error
+  // that the queue's next read clears (a packet socket's ENETDOWN) is left to that read: the
+  // event unparked the queue.
   if (i >= notifiable_.size() || !notifiable_[i]) return;
   const RxAssignment& rx = cur_->rx[i];
+  if (!rx.port->rx_notify_error_lasts(rx.queue)) return;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, rx.port->rx_notify_fd(rx.queue), nullptr);
   notifiable_[i] = 0;
   if (parked_[i]) {
@@ -203,7 +206,7 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
   }
   for (const RxAssignment& rx : p.rx)
     if (rx.port->rx_notify_fd(rx.queue) >= 0) rx.port->rx_notify_disarm(rx.queue);
-  for (uint32_t i : asleep_only_)  // (ENOENT if it was not added, or stop_watching took it out)
+  for (uint32_t i : asleep_only_)  // (ENOENT if it was not added, or fd_error took it out)
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, p.rx[i].port->rx_notify_fd(p.rx[i].queue), nullptr);
   wake_.set_sleeping(false);
   if (rc >= 0) {
@@ -220,7 +223,7 @@ void Worker::sleep(uint64_t& backoff_ns) noexcept {
     }
     parked_n_ = static_cast<unsigned>(std::count(parked_.begin(), parked_.end(), 1));
     for (int k = 0; k < rc; ++k)
-      if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) stop_watching(evs[k].data.u32);
+      if (unlikely(evs[k].events & (EPOLLERR | EPOLLHUP))) fd_error(evs[k].data.u32);
     if (poked) wake_.drain();
   } else {
     // No sleep after all (work was handed over), or epoll failed: look everywhere.

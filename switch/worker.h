@@ -79,7 +79,7 @@ class Worker {
   // Polls again the parked queues whose fds poll readable (one epoll_wait, no timeout).
   void unpark_ready() noexcept;
   void unpark_all() noexcept;
-  void stop_watching(uint32_t rx_index) noexcept;  // drops a queue's fd from the sleep set
+  void fd_error(uint32_t rx_index) noexcept;  // a queue's fd polled an error: stop watching it if it lasts
 
   static constexpr unsigned kHousekeepEvery = 256;
   static constexpr unsigned kIdleBeforeSleepUs = 500;

@@ -11,9 +11,12 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
   - VLAN-tagged frames from a: the kernel keeps a received frame's tag aside, the port puts it
     back; a TCP frame with a partial checksum (which then starts 4 bytes later) reaches d, a tap
     without offloads, with its checksum completed right;
-  - a's interface down, then up: seen, and forwarding resumes; b's deleted: seen gone;
+  - a's interface down, then up: seen, forwarding resumes, and the idle worker still sleeps on
+    the port's socket (which polled an error once); b's deleted: seen gone;
   - bad specs are refused with a reason: no such interface, not Ethernet, an option.
 """
+import time
+
 import tslib
 from tslib import check, ping_all_pairs, say, sh, wait_for
 from tsoffload import RawSocket, build_packet, parse_packet, tcp_transfer, vnet_hdr
@@ -93,6 +96,13 @@ def test(t):
     wait_for(lambda: sw.ports()[ha]["state"] == "up", f"{ha} to be seen up again")
     r = na.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "-q", "10.83.0.3", check=False)
     check(r.returncode == 0, f"a cannot ping c after its interface came back up:\n{r.stdout}")
+    # The socket said ENETDOWN once (it polled EPOLLERR): the idle worker must still sleep on it,
+    # not back off with short sleeps (about 1000 a second).
+    time.sleep(0.3)
+    before = sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.0)
+    n = sw.ctl("show", "workers")[0]["sleeps"] - before
+    check(n < 100, f"after {ha} went down and up, the idle worker slept {n} times in 1 s: it stopped watching the port")
     # b's is deleted.
     sh("ip", "link", "del", hb)
     wait_for(lambda: sw.ports()[hb]["state"] == "gone", f"{hb} to be seen gone after its deletion")
