@@ -161,7 +161,13 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   }
   spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
                 intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
-  if (driver_ == "net_af_packet" && intr_fds_[0] < 0) find_af_packet_socket();
+  if (driver_ == "net_af_packet") {
+    if (intr_fds_[0] < 0) find_af_packet_socket();
+    spdlog::info("port {}: DPDK's af_packet carries no offload state, so TCP from a peer that offloads its "
+                 "checksums (a VM's virtio-net, a veth, by default) does not get through; link:{} attaches "
+                 "the interface with offloads",
+                 name(), ifname_.empty() ? "NAME" : ifname_);
+  }
   if (driver_ == "net_tap" && intr_fds_[0] >= 0) {
     // Its rx interrupt fds are the queues' tun fds (ports/net_tap_rx_kick.h).
     std::string why_not;
