@@ -22,6 +22,7 @@
 #include "ports/net_tap_rx_kick.h"
 #include "ports/packet_sockets.h"
 #include "ports/tun.h"
+#include "ports/vnet_hdr.h"
 
 namespace tapswitch {
 
@@ -115,6 +116,16 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   // into a chain only when a frame needs it.
   if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  // net_vhost: a guest's partial checksums and GSO packets cross whole, both ways (with its tso=1
+  // devarg for GSO; without it the guest is offered neither TSO nor the PMD LRO). Asking for the
+  // rx checksum offloads keeps the PMD from completing every checksum in software.
+  constexpr uint64_t kRxOl = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+  constexpr uint64_t kTxOl = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
+  if (driver_ == "net_vhost") {
+    conf.rxmode.offloads |= info.rx_offload_capa & kRxOl;
+    conf.txmode.offloads |= info.tx_offload_capa & kTxOl;
+    map_rx_offloads_ = true;
+  }
   // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
   rc = rte_eth_dev_configure(port_id_, nq_, nq_, &conf);
@@ -127,8 +138,10 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
     rc = rte_eth_dev_set_mtu(port_id_, static_cast<uint16_t>(spec.mtu));
     if (rc != 0) fail("port '{}': cannot set the MTU to {}: {}", spec.text, spec.mtu, err_text(rc));
   }
-  TxOffloads tx;  // tapswitch does checksums and segmentation itself (switch/egress_offload.h)
+  TxOffloads tx;  // what the device does not take, tapswitch does itself (switch/egress_offload.h)
   tx.multi_seg = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  tx.l4_csum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) && (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+  tx.tso4 = tx.tso6 = tx.l4_csum && (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO);
   set_tx_offloads(tx);
   uint16_t nrx = clamp_desc(kRxDesc, info.rx_desc_lim);
   uint16_t ntx = clamp_desc(kTxDesc, info.tx_desc_lim);
@@ -143,6 +156,7 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
     if (rc != 0) fail("port '{}': cannot set up tx queue {}: {}", spec.text, q, err_text(rc));
   }
   if (driver_ == "net_tap") tx_failures_ = std::make_unique<QueueTxFailures[]>(nq_);
+  if (map_rx_offloads_) rx_unmapped_ = std::make_unique<QueueCount[]>(nq_);
   rc = rte_eth_dev_start(port_id_);
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
@@ -218,7 +232,18 @@ EthdevPort::~EthdevPort() {
 
 uint16_t EthdevPort::rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   if (rx_kick_) rx_kick_();  // net_tap: read the queue now, not only after a signal
-  return rte_eth_rx_burst(port_id_, queue, pkts, n);
+  const uint16_t got = rte_eth_rx_burst(port_id_, queue, pkts, n);
+  if (!map_rx_offloads_) return got;
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < got; ++i) {
+    if (likely(rx_offloads_to_mbuf(pkts[i]))) {
+      pkts[kept++] = pkts[i];
+    } else {
+      rte_pktmbuf_free(pkts[i]);
+      rx_unmapped_[queue].n.add();
+    }
+  }
+  return kept;
 }
 
 uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -297,6 +322,8 @@ PortStats EthdevPort::stats() const {
   s.tx_bytes = st.obytes;
   s.rx_nombuf = st.rx_nombuf;
   s.rx_errors = st.ierrors;
+  if (rx_unmapped_)
+    for (uint16_t q = 0; q < nq_; ++q) s.rx_errors += rx_unmapped_[q].n.get();
   if (!tx_failures_) s.tx_errors = st.oerrors;
   for (uint16_t q = 0; tx_failures_ && q < nq_; ++q) {  // net_tap's oerrors count refused frames twice
     s.tx_errors += tx_failures_[q].f.errors.get();

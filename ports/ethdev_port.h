@@ -24,6 +24,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/counter.h"
 #include "dpdk/pkt_pool.h"
 #include "ports/net_tap_rx_kick.h"
 #include "ports/port.h"
@@ -73,6 +74,13 @@ class EthdevPort final : public Port {
   struct alignas(64) QueueTxFailures {
     TxFailures f;
   };
+  // net_vhost: rx offload flags mapped onto tapswitch's (ports/vnet_hdr.h); frames that could not
+  // be described are dropped and counted (as rx_errors), per queue.
+  bool map_rx_offloads_ = false;
+  struct alignas(64) QueueCount {
+    Counter n;
+  };
+  std::unique_ptr<QueueCount[]> rx_unmapped_;
   std::unique_ptr<QueueTxFailures[]> tx_failures_;  // net_tap only: frames it refused, by queue
   NetTapRxKick rx_kick_;        // net_tap only: its rx trigger, pulled before each burst
   mutable TapIfControl ifctl_;  // net_tap's kernel side; control thread only

@@ -7,6 +7,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <netinet/in.h>
+
 #include <cstring>
 
 namespace tapswitch {
@@ -87,6 +89,43 @@ bool vnet_hdr_to_mbuf(const VnetHdr& h, rte_mbuf* m) noexcept {
   m->l3_len = start - l2;
   m->l4_len = l4_len;
   return true;
+}
+
+bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept {
+  const uint64_t ol = m->ol_flags;
+  const bool partial = (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  const bool lro = ol & RTE_MBUF_F_RX_LRO;
+  m->ol_flags &= ~(RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_LRO);
+  if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  if (likely(!partial && !lro)) return true;
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  uint16_t et = 0;
+  const uint16_t l2 = l2_header_len(p, m->data_len, &et);
+  uint32_t l3 = 0;
+  uint8_t proto = 0;
+  if (l2 && et == RTE_ETHER_TYPE_IPV4 && l2 + sizeof(rte_ipv4_hdr) <= m->data_len) {
+    l3 = (p[l2] & 0xf) * 4u;
+    proto = p[l2 + 9];
+  } else if (l2 && et == RTE_ETHER_TYPE_IPV6 && l2 + sizeof(rte_ipv6_hdr) <= m->data_len) {
+    l3 = sizeof(rte_ipv6_hdr);
+    proto = p[l2 + 6];
+  }
+  const bool tcp = proto == IPPROTO_TCP, udp = proto == IPPROTO_UDP;
+  if (!(tcp || udp) || l2 + l3 + (tcp ? kTcpCsumOffset : kUdpCsumOffset) + 2u > m->data_len) return false;
+  VnetHdr h;
+  h.flags = kVnetFNeedsCsum;
+  h.csum_start = static_cast<uint16_t>(l2 + l3);
+  h.csum_offset = tcp ? kTcpCsumOffset : kUdpCsumOffset;
+  if (lro) {
+    h.gso_type = udp ? kVnetGsoUdpL4 : et == RTE_ETHER_TYPE_IPV4 ? kVnetGsoTcpV4 : kVnetGsoTcpV6;
+    h.gso_size = m->tso_segsz;
+    if (!partial) {  // a complete checksum: a GSO packet carries the pseudo-header sum instead
+      const uint16_t ps = et == RTE_ETHER_TYPE_IPV4 ? rte_ipv4_phdr_cksum(reinterpret_cast<rte_ipv4_hdr*>(p + l2), 0)
+                                                    : rte_ipv6_phdr_cksum(reinterpret_cast<rte_ipv6_hdr*>(p + l2), 0);
+      std::memcpy(p + h.csum_start + h.csum_offset, &ps, 2);
+    }
+  }
+  return vnet_hdr_to_mbuf(h, m);
 }
 
 VnetHdr mbuf_to_vnet_hdr(const rte_mbuf* m) noexcept {

@@ -55,6 +55,15 @@ bool vnet_hdr_to_mbuf(const VnetHdr& h, rte_mbuf* m) noexcept;
 // sure the port accepts whatever offload the mbuf asks for (switch/egress_offload.h).
 VnetHdr mbuf_to_vnet_hdr(const rte_mbuf* m) noexcept;
 
+// DPDK's receive convention for offloaded frames, as net_vhost reports a guest's when the port
+// asks for checksum and LRO offloads: RTE_MBUF_F_RX_L4_CKSUM_NONE ("the checksum in the packet
+// is not correct, but the data is": a partial checksum) and RTE_MBUF_F_RX_LRO with tso_segsz (a
+// GSO packet), mapped onto the convention above, as if the same frame had come with a virtio-net
+// header; the rx flags are cleared (a verified checksum stays RTE_MBUF_F_RX_L4_CKSUM_GOOD).
+// Returns false, for the caller to drop, for a frame that cannot be described (not TCP or UDP
+// over IPv4 or IPv6 without extension headers).
+bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept;
+
 // Where the L3 header starts in a frame (after the Ethernet header and up to two VLAN tags) and
 // its EtherType, host order. Returns 0 if the frame is too short.
 uint16_t l2_header_len(const uint8_t* frame, uint32_t len, uint16_t* ether_type) noexcept;

@@ -245,5 +245,70 @@ TEST(VnetHdr, BadHeadersAreRefused) {
   EXPECT_TRUE(refused(s4, partial_hdr(s4), 40));
 }
 
+// net_vhost's receive flags (DPDK's convention) become tapswitch's, as a virtio-net header would.
+TEST(VnetHdr, RxPartialChecksumFlagsMapped) {
+  for (const bool v6 : {false, true}) {
+    for (const bool udp : {false, true}) {
+      PacketSpec s;
+      s.ipv6 = v6;
+      s.udp = udp;
+      s.partial = true;
+      s.vlan = 7;
+      MbufPtr m(to_mbuf(packet_bytes(s)));
+      m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      ASSERT_TRUE(rx_offloads_to_mbuf(m.m)) << v6 << udp;
+      EXPECT_EQ(m->ol_flags, (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4) |
+                                 (udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM));
+      EXPECT_EQ(m->l2_len, 18u);
+      EXPECT_EQ(m->l3_len, l3_len_of(s));
+      expect_same(mbuf_to_vnet_hdr(m.m), partial_hdr(s));
+    }
+  }
+}
+
+TEST(VnetHdr, RxLroBecomesGso) {
+  PacketSpec s;
+  s.partial = true;
+  s.payload = 6000;
+  MbufPtr m(to_mbuf(packet_bytes(s)));
+  m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO;
+  m->tso_segsz = 1448;
+  ASSERT_TRUE(rx_offloads_to_mbuf(m.m));
+  EXPECT_EQ(m->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG);
+  EXPECT_EQ(m->tso_segsz, 1448u);
+  const VnetHdr h = mbuf_to_vnet_hdr(m.m);
+  EXPECT_EQ(h.gso_type, kVnetGsoTcpV4);
+  EXPECT_EQ(h.gso_size, 1448u);
+}
+
+TEST(VnetHdr, RxLroWithACompleteChecksumGetsThePseudoHeaderSum) {
+  PacketSpec partial, full;
+  partial.partial = true;
+  partial.payload = full.payload = 6000;
+  const std::vector<uint8_t> want = packet_bytes(partial);
+  MbufPtr m(to_mbuf(packet_bytes(full), 1 << 15));  // one segment
+  m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_LRO;
+  m->tso_segsz = 1448;
+  ASSERT_TRUE(rx_offloads_to_mbuf(m.m));
+  EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+  const uint8_t* p = rte_pktmbuf_mtod(m.m, const uint8_t*);
+  ASSERT_EQ(m->nb_segs, 1u);
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), p));  // the checksum field now as the kernel's
+}
+
+TEST(VnetHdr, RxFlagsOfOtherFramesAreLeftAlone) {
+  MbufPtr m(to_mbuf(packet_bytes({})));
+  m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  ASSERT_TRUE(rx_offloads_to_mbuf(m.m));
+  EXPECT_EQ(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+  // A partial checksum on something that is not TCP or UDP over IP cannot be described.
+  std::vector<uint8_t> arp(60, 0);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  MbufPtr a(to_mbuf(arp));
+  a->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  EXPECT_FALSE(rx_offloads_to_mbuf(a.m));
+}
+
 }  // namespace
 }  // namespace tapswitch::test
