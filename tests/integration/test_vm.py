@@ -179,7 +179,7 @@ def test(t, mode):
     tslib._cleanup.push(qemu.kill)
     t0 = time.monotonic()
     if mode == "link":
-        attach_link(t, sw, qemu, vm_if)
+        attach_link(sw, qemu, vm_if)
 
     def log():
         with open(console, errors="replace") as f:
@@ -191,13 +191,13 @@ def test(t, mode):
         raise tslib.TestFailure(f"the guest did not power off within 100 s; its console:\n{log()}")
     secs = time.monotonic() - t0
     port = vm_if if mode == "link" else "net_vhost0"
-    check_guest(t, sw, log(), rc, secs, sink, digest, port)
+    check_guest(sw, log(), rc, secs, sink, digest, port)
     if mode == "link":
         wait_for(lambda: sw.ports()[port]["state"] == "gone", f"{port} to be seen gone after the guest powered off")
     sw.stop()
 
 
-def attach_link(t, sw, qemu, vm_if):
+def attach_link(sw, qemu, vm_if):
     """Brings up the tap qemu made and adds it to the switch as a link: port."""
     wait_for(lambda: tslib.link_exists(vm_if) or qemu.poll() is not None, f"qemu to create tap {vm_if}")
     if qemu.poll() is not None:
@@ -211,7 +211,7 @@ def attach_link(t, sw, qemu, vm_if):
     check(r.returncode == 0, f"port add link:{vm_if}: {r.stderr.strip()}")
 
 
-def check_guest(t, sw, out, rc, secs, sink, digest, port):
+def check_guest(sw, out, rc, secs, sink, digest, port):
     """What the guest printed, what the sink received, and the port's counters."""
     lines = dict(m.groups() for m in re.finditer(r"^(TS-[A-Z]+) ?(.*?)\r?$", out, re.M))
     check("TS-DONE" in lines, f"the guest did not finish (qemu exited with {rc}); its console:\n{out}")

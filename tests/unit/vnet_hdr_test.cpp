@@ -167,8 +167,8 @@ std::vector<uint8_t> udp6_with_long_options(uint32_t payload) {
   std::vector<uint8_t> opts(kOpts, 0);
   opts[0] = b[14 + 6];  // next header: what the IPv6 header named (UDP)
   opts[1] = kOpts / 8 - 1;
-  opts[2] = 1;  // PadN covering the rest
-  opts[3] = kOpts - 4;
+  opts[2] = 1;  // PadN
+  opts[3] = 252;  // PadN over bytes 4..255 (a length fits one byte); the rest are Pad1 (zero) bytes
   b.insert(b.begin() + 14 + 40, opts.begin(), opts.end());
   b[14 + 6] = 60;  // destination options
   const uint16_t plen = static_cast<uint16_t>((b[14 + 4] << 8 | b[14 + 5]) + kOpts);
