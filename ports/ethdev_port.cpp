@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include <net/if.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -52,7 +53,7 @@ uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
 
 // Drivers known to give each rx queue an interrupt fd. Asking one that has none makes DPDK log
 // an error, so others are not asked; their idle workers back off with short sleeps instead.
-bool rx_intr_capable(const std::string& driver) { return driver == "net_tap"; }
+bool rx_intr_capable(const std::string& driver) { return driver == "net_tap" || driver == "net_vhost"; }
 
 }  // namespace
 
@@ -175,6 +176,17 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   }
   spdlog::debug("port {}: {} queue(s), rx interrupts {}", name(), nq_,
                 intr_fds_[0] >= 0 ? "available" : "unavailable (idle workers back off instead)");
+  if (driver_ == "net_vhost") {
+    vhost_kick_ = std::make_unique<std::atomic<int>[]>(nq_);
+    for (uint16_t q = 0; q < nq_; ++q) {
+      vhost_epoll_.emplace_back(::epoll_create1(EPOLL_CLOEXEC));
+      vhost_kick_[q].store(-1);
+      intr_fds_[q] = vhost_epoll_.back().get();
+    }
+    vhost_lsc_registered_ = rte_eth_dev_callback_register(port_id_, RTE_ETH_EVENT_INTR_LSC, on_vhost_lsc, this) == 0;
+    if (!vhost_lsc_registered_) std::fill(intr_fds_.begin(), intr_fds_.end(), -1);  // back off instead
+    watch_vhost_kicks();
+  }
   if (driver_ == "net_af_packet") {
     if (intr_fds_[0] < 0) find_af_packet_socket();
     spdlog::info("port {}: DPDK's af_packet carries no offload state, so TCP from a peer that offloads its "
@@ -218,6 +230,7 @@ void EthdevPort::refresh() {
 }
 
 EthdevPort::~EthdevPort() {
+  if (vhost_lsc_registered_) rte_eth_dev_callback_unregister(port_id_, RTE_ETH_EVENT_INTR_LSC, on_vhost_lsc, this);
   if (started_) rte_eth_dev_stop(port_id_);
   rte_eth_dev_info info{};
   rte_device* dev = nullptr;
@@ -286,8 +299,35 @@ void EthdevPort::find_af_packet_socket() {
   }
 }
 
+int EthdevPort::on_vhost_lsc(uint16_t, rte_eth_event_type, void* self, void*) {
+  static_cast<EthdevPort*>(self)->watch_vhost_kicks();
+  return 0;
+}
+
+void EthdevPort::watch_vhost_kicks() {
+  for (uint16_t q = 0; q < nq_; ++q) {
+    const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);  // -1 without a guest
+    const int old = vhost_kick_[q].load();
+    if (fd == old) continue;
+    if (old >= 0) ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_DEL, old, nullptr);  // (gone already: fine)
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    if (fd >= 0 && ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      vhost_kick_[q].store(-1);
+      continue;
+    }
+    vhost_kick_[q].store(fd);
+  }
+}
+
 bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
   if (notify_by_socket_) return true;  // the socket polls readable by itself
+  if (vhost_kick_) {
+    // Without a guest nothing can arrive; one that connects kicks its first frames anyway.
+    if (vhost_kick_[queue].load() < 0) return true;
+    const int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
+    return rc == 0 || rc == -ENOTSUP;
+  }
   // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
   int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
   return rc == 0 || rc == -ENOTSUP;
@@ -296,6 +336,10 @@ bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
 void EthdevPort::rx_notify_disarm(uint16_t queue) noexcept {
   if (notify_by_socket_) return;
   rte_eth_dev_rx_intr_disable(port_id_, queue);
+  if (vhost_kick_) {  // take the kick's edge event, so the queue's epoll fd is quiet until the next
+    epoll_event evs[4];
+    (void)::epoll_wait(vhost_epoll_[queue].get(), evs, 4, 0);
+  }
 }
 
 LinkState EthdevPort::link() const {

@@ -21,6 +21,9 @@
 // Concurrency: as for Port; each queue is used by one thread at a time.
 #pragma once
 
+#include <rte_ethdev.h>
+
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -62,6 +65,8 @@ class EthdevPort final : public Port {
   void setup(const PortSpec& spec, PktPool& pool);
   unsigned read_mtu() const;
   void find_af_packet_socket();
+  void watch_vhost_kicks();  // net_vhost: its guest connected or went away
+  static int on_vhost_lsc(uint16_t port_id, rte_eth_event_type, void* self, void*);
 
   std::string devargs_;
   std::string ifname_;  // iface= from the devargs, if any
@@ -70,6 +75,15 @@ class EthdevPort final : public Port {
   uint16_t nq_ = 1;             // rx queues == tx queues (net_tap pairs them on one fd)
   std::vector<int> intr_fds_;   // per rx queue; -1: no rx interrupt
   bool notify_by_socket_ = false;  // af_packet: intr_fds_[0] is its queue's packet socket
+  // net_vhost: its rx interrupt fds (the guest's kick eventfds) exist only while a guest is
+  // connected and change with each connection. Each queue offers instead an epoll fd of its own
+  // (intr_fds_[q], for the port's life) that holds the current kick fd, edge-triggered: a kick
+  // makes it readable, and rx_notify_disarm() takes the event, so the kick fd itself (the vhost
+  // library's) is never read here. The link-change callback (DPDK's vhost thread) swaps the kick
+  // fds; vhost_kick_ is written there only.
+  std::vector<UniqueFd> vhost_epoll_;
+  std::unique_ptr<std::atomic<int>[]> vhost_kick_;
+  bool vhost_lsc_registered_ = false;
   bool started_ = false;
   struct alignas(64) QueueTxFailures {
     TxFailures f;

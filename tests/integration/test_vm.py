@@ -15,7 +15,8 @@ The guest, on its own:
   - fetches 4 MB of random data over HTTP from it (the switch's frames into the guest);
   - sends the same 4 MB back over TCP (the guest's virtio-net offloads: partial checksums and
     GSO packets that qemu hands to the tap, which DPDK's af_packet could not carry);
-  - prints what it got, then powers off.
+  - prints what it got, idles for 3 s (the worker must sleep on the port meanwhile, not back
+    off), then powers off.
 The test compares both sha256 sums and checks the counters: no port dropped anything, and the
 guest's GSO packets crossed whole. Needs qemu-system-x86,
 linux-image-amd64 and busybox-static (installed by scripts/bootstrap.sh).
@@ -57,6 +58,8 @@ echo "TS-PING $(ping -c 3 -W 2 $peer | grep -o '[0-9]* packets received')"
 wget -q -O /tmp/blob http://$peer:8080/blob; echo "TS-WGET $?"
 echo "TS-SHA $(sha256sum /tmp/blob | cut -d' ' -f1)"
 nc $peer 5400 < /tmp/blob; echo "TS-NC $?"
+echo "TS-IDLE"
+sleep 3
 echo "TS-DONE"
 poweroff -f
 """.replace("MODULES", " ".join(MODULES))
@@ -182,9 +185,17 @@ def test(t, mode):
         attach_link(sw, qemu, vm_if)
 
     def log():
+        if not os.path.exists(console):  # (qemu has not opened it yet)
+            return ""
         with open(console, errors="replace") as f:
             return f.read()
 
+    # While the guest idles (connected, sending nothing), the worker must sleep on the port,
+    # not back off (about 1000 wake-ups a second).
+    wait_for(lambda: "TS-IDLE" in log() or qemu.poll() is not None, "the guest to finish its transfers", timeout=100)
+    before = sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.5)
+    idle_sleeps = (sw.ctl("show", "workers")[0]["sleeps"] - before) / 1.5
     try:
         rc = qemu.wait(timeout=100)
     except subprocess.TimeoutExpired:
@@ -192,6 +203,9 @@ def test(t, mode):
     secs = time.monotonic() - t0
     port = vm_if if mode == "link" else "net_vhost0"
     check_guest(sw, log(), rc, secs, sink, digest, port)
+    say(f"guest connected and idle: the worker slept {idle_sleeps:.0f} times a second")
+    check(idle_sleeps < 100, f"the worker woke {idle_sleeps:.0f} times a second beside an idle guest: it backs off "
+          "instead of sleeping on the port")
     if mode == "link":
         wait_for(lambda: sw.ports()[port]["state"] == "gone", f"{port} to be seen gone after the guest powered off")
     sw.stop()
