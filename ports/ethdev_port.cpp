@@ -305,18 +305,18 @@ int EthdevPort::on_vhost_lsc(uint16_t, rte_eth_event_type, void* self, void*) {
 }
 
 void EthdevPort::watch_vhost_kicks() {
+  // A guest is there while the link is up. Its kick fds are registered afresh at every change:
+  // a new guest's may reuse an old one's number, and an old one may already be closed (and so
+  // out of the epoll set by itself).
+  rte_eth_link l{};
+  const bool up = rte_eth_link_get_nowait(port_id_, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
   for (uint16_t q = 0; q < nq_; ++q) {
-    const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);  // -1 without a guest
-    const int old = vhost_kick_[q].load();
-    if (fd == old) continue;
-    if (old >= 0) ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_DEL, old, nullptr);  // (gone already: fine)
+    const int fd = up ? rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q) : -1;
+    const int old = vhost_kick_[q].exchange(-1);
+    if (old >= 0) ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_DEL, old, nullptr);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLET;
-    if (fd >= 0 && ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      vhost_kick_[q].store(-1);
-      continue;
-    }
-    vhost_kick_[q].store(fd);
+    if (fd >= 0 && ::epoll_ctl(vhost_epoll_[q].get(), EPOLL_CTL_ADD, fd, &ev) == 0) vhost_kick_[q].store(fd);
   }
 }
 
