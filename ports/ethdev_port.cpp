@@ -7,7 +7,6 @@
 
 #include <net/if.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "dpdk/log_bridge.h"
+#include "ports/link_socket.h"
 #include "ports/net_tap_rx_kick.h"
 #include "ports/packet_sockets.h"
 #include "ports/tun.h"
@@ -33,15 +33,6 @@ constexpr uint16_t kRxDesc = 512;
 constexpr uint16_t kTxDesc = 512;
 
 std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
-
-// The MTU of an interface of this network namespace; 0 if it cannot be read.
-unsigned if_mtu_here(const std::string& ifname) {
-  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-  if (!s || ::ioctl(s.get(), SIOCGIFMTU, &ifr) != 0) return 0;
-  return static_cast<unsigned>(ifr.ifr_mtu);
-}
 
 uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
   uint16_t n = want;
@@ -214,7 +205,7 @@ unsigned EthdevPort::read_mtu() const {
   // switch drops (and counts) what the driver would refuse.
   if (!ifname_.empty()) {
     int fd = driver_ == "net_tap" ? find_own_tun_fd(ifname_) : -1;
-    unsigned mtu = fd >= 0 ? ifctl_.mtu(fd) : if_mtu_here(ifname_);
+    unsigned mtu = fd >= 0 ? ifctl_.mtu(fd) : link_mtu(static_cast<int>(::if_nametoindex(ifname_.c_str())));
     if (mtu) return std::min(mtu, max_mtu_);
   }
   uint16_t mtu = 0;
@@ -322,12 +313,8 @@ void EthdevPort::watch_vhost_kicks() {
 
 bool EthdevPort::rx_notify_arm(uint16_t queue) noexcept {
   if (notify_by_socket_) return true;  // the socket polls readable by itself
-  if (vhost_kick_) {
-    // Without a guest nothing can arrive; one that connects kicks its first frames anyway.
-    if (vhost_kick_[queue].load() < 0) return true;
-    const int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
-    return rc == 0 || rc == -ENOTSUP;
-  }
+  // net_vhost without a guest: nothing can arrive, and one that connects kicks its first frames.
+  if (vhost_kick_ && vhost_kick_[queue].load() < 0) return true;
   // A driver without an enable op (-ENOTSUP) signals on its fd anyway.
   int rc = rte_eth_dev_rx_intr_enable(port_id_, queue);
   return rc == 0 || rc == -ENOTSUP;

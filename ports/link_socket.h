@@ -41,7 +41,7 @@ TapHandle open_link(const std::string& spec, const std::string& ifname);
 ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept;
 
 // The interface's current name ("" once it is gone from this namespace), its state (IFF_UP and
-// IFF_RUNNING) and MTU (0 if unknown), by index.
+// IFF_RUNNING) and MTU (0 if unknown), by index (0: none; also for other ports' interfaces).
 std::string link_name(int ifindex);
 bool link_up(int ifindex);
 unsigned link_mtu(int ifindex);
