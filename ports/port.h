@@ -45,7 +45,15 @@ struct PortStats {
   uint64_t rx_errors = 0, tx_errors = 0;
   uint64_t tx_link_down = 0;  // frames the port could not send because its interface was down
   uint64_t rx_missed = 0;    // dropped by the device before the switch could read them
+
+  PortStats& operator+=(const PortStats& o) noexcept {
+    rx_packets += o.rx_packets, rx_bytes += o.rx_bytes, tx_packets += o.tx_packets, tx_bytes += o.tx_bytes;
+    rx_nombuf += o.rx_nombuf, rx_oversize += o.rx_oversize, rx_errors += o.rx_errors, tx_errors += o.tx_errors;
+    tx_link_down += o.tx_link_down, rx_missed += o.rx_missed;
+    return *this;
+  }
 };
+static_assert(sizeof(PortStats) == 10 * sizeof(uint64_t), "PortStats::operator+= must add every counter");
 
 // What a port takes on transmit beyond plain frames with complete checksums. The switch does in
 // software what a port cannot (switch/egress_offload.h). ports/vnet_hdr.h describes the mbuf

@@ -14,7 +14,7 @@ namespace {
 nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
   const Port& p = *rec.port;
   const SwitchPortTotals t = sw.totals(rec.id);
-  const PortStats ps = p.stats();
+  const PortStats ps = rec.stats();
   const LinkState link = p.link();
 
   nlohmann::json drops = nlohmann::json::object();

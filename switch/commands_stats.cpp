@@ -99,7 +99,7 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   TextTable t({"PORT", "RX", "TX", "FLOODED", "DROPPED", "REASONS"});
   for (const PortRecord* rec : sw.ports()) {
     const SwitchPortTotals tot = sw.totals(rec->id);
-    const PortStats ps = rec->port->stats();
+    const PortStats ps = rec->stats();
     const auto reasons = port_drops(tot, ps);
     nlohmann::json drops = nlohmann::json::object();
     uint64_t dropped = 0;

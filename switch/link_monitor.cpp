@@ -15,13 +15,14 @@ void LinkMonitor::tick() {
     State st;
     if (rec->detached) {
       st = State::gone;
-      if (rec->spec.recreate) {
+      if (rec->spec.recreate || rec->spec.kind == PortKind::link) {
         try {
           sw_.reattach_port(id);
-          spdlog::info("port {}: interface re-created and attached again", rec->port->name());
+          spdlog::info("port {}: interface {} and attached again", rec->port->name(),
+                       rec->spec.recreate ? "re-created" : "back");
           st = State::unknown;  // logged as up or down on the next tick
         } catch (const Error& e) {
-          spdlog::debug("port {}: cannot re-create yet: {}", rec->spec.name, e.what());
+          spdlog::debug("port {}: cannot attach again yet: {}", rec->spec.name, e.what());
         }
       }
     } else {
@@ -31,7 +32,9 @@ void LinkMonitor::tick() {
         sw_.detach_port(id);  // first, so that nothing is learned on it after the flush
         const size_t flushed = sw_.forget_port(id);
         spdlog::warn("port {}: its interface was deleted; port detached, {} FDB entries flushed{}", rec->port->name(),
-                     flushed, rec->spec.recreate ? ", re-creating it" : " (port del removes it)");
+                     flushed, rec->spec.recreate                 ? ", re-creating it"
+                              : rec->spec.kind == PortKind::link ? ", attaching again when an interface of that name appears"
+                                                                 : " (port del removes it)");
       } else if (st != prev && prev != State::unknown) {
         spdlog::info("port {}: link {}", rec->port->name(), st == State::up ? "up" : "down");
       }

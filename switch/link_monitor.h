@@ -5,7 +5,9 @@
 //    logged once (warn), taken out of the data path and its FDB entries flushed; the other
 //    ports keep forwarding. It stays listed in `show ports` as "gone" until `port del`.
 //  - a `tap:NAME,recreate=on` port is then re-created under the same name and re-attached,
-//    retried every tick until it works.
+//    retried every tick until it works;
+//  - a `link:NAME` port is attached again, with its counters, once an interface of that name
+//    exists again (a VM restarted, its tap made anew by qemu), looked for every tick.
 // Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:) and net_tap
 // ports. Others (af_packet, ...) only go down.
 //

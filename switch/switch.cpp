@@ -188,6 +188,7 @@ void Switch::reattach_port(uint16_t id) {
   PortRecord* rec = slots_.at(id).get();
   if (!rec || !rec->detached) return;
   auto port = open_port(rec->spec, *pool_);
+  rec->earlier += rec->port->stats();
   rec->port = std::move(port);  // the old one closes here; no worker names it
   rec->detached = false;
   try {

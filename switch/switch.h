@@ -39,6 +39,13 @@ struct PortRecord {
   PortSpec spec;
   std::unique_ptr<Port> port;
   bool detached = false;  // its interface was deleted: listed, but out of every worker's plan
+  PortStats earlier{};    // what the port's former openings counted (reattach_port)
+
+  // The port's own counters since it was added, across re-attachments.
+  PortStats stats() const {
+    PortStats s = port->stats();
+    return s += earlier;
+  }
 };
 
 class Switch {

@@ -12,7 +12,8 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
     back; a TCP frame with a partial checksum (which then starts 4 bytes later) reaches d, a tap
     without offloads, with its checksum completed right;
   - a's interface down, then up: seen, forwarding resumes, and the idle worker still sleeps on
-    the port's socket (which polled an error once); b's deleted: seen gone;
+    the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
+    the same name (a restarted VM's tap): attached again by itself, counters kept;
   - bad specs are refused with a reason: no such interface, not Ethernet, an option.
 """
 import time
@@ -109,6 +110,25 @@ def test(t):
     r = nc.exec("ping", "-c", "2", "-i", "0.2", "-W", "2", "-q", "10.83.0.1", check=False)
     check(r.returncode == 0, f"c cannot ping a after b's interface was deleted:\n{r.stdout}")
     say("a down and up: seen, forwarding again; b deleted: seen gone, a and c unaffected")
+    # An interface of b's name appears again (a VM restarted, its tap made anew): the port
+    # attaches to it on its own, keeps its counters, and the idle worker sleeps on the new socket.
+    gone_rx = sw.ports()[hb]["rx_packets"]
+    sh("ip", "link", "add", hb, "type", "veth", "peer", "name", b_if)
+    sh("sysctl", "-qw", f"net.ipv6.conf.{hb}.disable_ipv6=1")
+    sh("ip", "link", "set", hb, "up")
+    nb.take(b_if, "10.83.0.2/24")
+    wait_for(lambda: sw.ports()[hb]["state"] == "up", f"{hb} to be attached again once it exists again")
+    ping_all_pairs([(nb, "10.83.0.2"), (nc, "10.83.0.3")])
+    back = sw.ports()[hb]
+    check(back["rx_packets"] > gone_rx > 0, f"{hb}'s counters restarted or stood still: rx {gone_rx} -> "
+          f"{back['rx_packets']}")
+    check(back["details"].get("ifname") == hb, f"{hb}'s port shows {back['details']}")
+    time.sleep(0.3)
+    before = sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.0)
+    n = sw.ctl("show", "workers")[0]["sleeps"] - before
+    check(n < 100, f"after {hb} came back, the idle worker slept {n} times in 1 s: it does not watch the new socket")
+    say(f"{hb} made anew: attached again by itself, b and c ping each other, counters kept")
     after = sw.ports()
     for name in (ha, c_if):
         bad = {k: v for k, v in after[name]["drops"].items() if k in ("rx_errors", "tx_errors") and v}

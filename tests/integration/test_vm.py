@@ -17,6 +17,9 @@ The guest, on its own:
     GSO packets that qemu hands to the tap, which DPDK's af_packet could not carry);
   - prints what it got, idles for 3 s (the worker must sleep on the port meanwhile, not back
     off), then powers off.
+The VM then runs a second time, as after a restart: for link:, qemu makes the tap anew and the
+switch's port must attach to it by itself (no second `port add`); for vhost, a new qemu connects
+to the same socket (new guest memory, new kick fds).
 The test compares both sha256 sums and checks the counters: no port dropped anything, and the
 guest's GSO packets crossed whole. Needs qemu-system-x86,
 linux-image-amd64 and busybox-static (installed by scripts/bootstrap.sh).
@@ -154,12 +157,7 @@ def test(t, mode):
     web = subprocess.Popen(["ip", "netns", "exec", nh.name, "python3", "-m", "http.server", "8080", "--bind",
                             HOST_IP, "--directory", t.tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tslib._cleanup.push(web.kill)
-    sink = subprocess.Popen(["ip", "netns", "exec", nh.name, "python3", "-c", SINK, HOST_IP, "5400", str(BLOB)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    tslib._cleanup.push(sink.kill)
-    check(sink.stdout.readline().strip() == "ready", "the TCP sink did not start")
-
-    console = os.path.join(t.tmp, "console.log")
+    port = vm_if if mode == "link" else "net_vhost0"
     if mode == "vhost":
         sock = os.path.join(t.tmp, "vhost.sock")
         r = sw.ctl_run("port", "add", f"dpdk:net_vhost0,iface={sock},tso=1")
@@ -172,47 +170,58 @@ def test(t, mode):
     else:
         netdev = ["-netdev", f"tap,id=n0,ifname={vm_if},script=no,downscript=no"]
         msix = ""
-    tslib._cleanup.push(sh, "ip", "link", "del", vm_if, check=False)
-    qemu = subprocess.Popen(
-        ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-nodefaults", "-display", "none",
-         "-no-reboot", "-serial", f"file:{console}", "-kernel", kernel, "-initrd", initrd_path,
-         "-append", f"console=ttyS0 panic=-1 quiet tsip={GUEST_IP} tspeer={HOST_IP}",
-         *netdev, "-device", f"virtio-net-pci,netdev=n0,mac=52:54:00:85:00:09{msix}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    tslib._cleanup.push(qemu.kill)
-    t0 = time.monotonic()
-    if mode == "link":
-        attach_link(sw, qemu, vm_if)
+        tslib._cleanup.push(sh, "ip", "link", "del", vm_if, check=False)
+    # The same VM twice, as after a restart: the second time, a link: port attaches by itself
+    # to the tap qemu makes anew, and net_vhost serves a new connection on its socket.
+    before = None
+    for boot in (1, 2):
+        sink = subprocess.Popen(["ip", "netns", "exec", nh.name, "python3", "-c", SINK, HOST_IP, "5400", str(BLOB)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        tslib._cleanup.push(sink.kill)
+        check(sink.stdout.readline().strip() == "ready", "the TCP sink did not start")
+        console = os.path.join(t.tmp, f"console{boot}.log")
+        qemu = subprocess.Popen(
+            ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-nodefaults", "-display", "none",
+             "-no-reboot", "-serial", f"file:{console}", "-kernel", kernel, "-initrd", initrd_path,
+             "-append", f"console=ttyS0 panic=-1 quiet tsip={GUEST_IP} tspeer={HOST_IP}",
+             *netdev, "-device", f"virtio-net-pci,netdev=n0,mac=52:54:00:85:00:09{msix}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        tslib._cleanup.push(qemu.kill)
+        t0 = time.monotonic()
+        if mode == "link":
+            attach_link(sw, qemu, vm_if, add=boot == 1)
 
-    def log():
-        if not os.path.exists(console):  # (qemu has not opened it yet)
-            return ""
-        with open(console, errors="replace") as f:
-            return f.read()
+        def log():
+            if not os.path.exists(console):  # (qemu has not opened it yet)
+                return ""
+            with open(console, errors="replace") as f:
+                return f.read()
 
-    # While the guest idles (connected, sending nothing), the worker must sleep on the port,
-    # not back off (about 1000 wake-ups a second).
-    wait_for(lambda: "TS-IDLE" in log() or qemu.poll() is not None, "the guest to finish its transfers", timeout=100)
-    before = sw.ctl("show", "workers")[0]["sleeps"]
-    time.sleep(1.5)
-    idle_sleeps = (sw.ctl("show", "workers")[0]["sleeps"] - before) / 1.5
-    try:
-        rc = qemu.wait(timeout=100)
-    except subprocess.TimeoutExpired:
-        raise tslib.TestFailure(f"the guest did not power off within 100 s; its console:\n{log()}")
-    secs = time.monotonic() - t0
-    port = vm_if if mode == "link" else "net_vhost0"
-    check_guest(sw, log(), rc, secs, sink, digest, port)
-    say(f"guest connected and idle: the worker slept {idle_sleeps:.0f} times a second")
-    check(idle_sleeps < 100, f"the worker woke {idle_sleeps:.0f} times a second beside an idle guest: it backs off "
-          "instead of sleeping on the port")
-    if mode == "link":
-        wait_for(lambda: sw.ports()[port]["state"] == "gone", f"{port} to be seen gone after the guest powered off")
+        # While the guest idles (connected, sending nothing), the worker must sleep on the port,
+        # not back off (about 1000 wake-ups a second).
+        wait_for(lambda: "TS-IDLE" in log() or qemu.poll() is not None, "the guest to finish its transfers",
+                 timeout=100)
+        sleeps = sw.ctl("show", "workers")[0]["sleeps"]
+        time.sleep(1.5)
+        idle_sleeps = (sw.ctl("show", "workers")[0]["sleeps"] - sleeps) / 1.5
+        try:
+            rc = qemu.wait(timeout=100)
+        except subprocess.TimeoutExpired:
+            raise tslib.TestFailure(f"the guest did not power off within 100 s; its console:\n{log()}")
+        secs = time.monotonic() - t0
+        say(f"boot {boot}:")
+        before = check_guest(sw, log(), rc, secs, sink, digest, port, before)
+        say(f"guest connected and idle: the worker slept {idle_sleeps:.0f} times a second")
+        check(idle_sleeps < 100, f"the worker woke {idle_sleeps:.0f} times a second beside an idle guest: it backs "
+              "off instead of sleeping on the port")
+        if mode == "link":
+            wait_for(lambda: sw.ports()[port]["state"] == "gone", f"{port} to be seen gone after the guest powered off")
     sw.stop()
 
 
-def attach_link(sw, qemu, vm_if):
-    """Brings up the tap qemu made and adds it to the switch as a link: port."""
+def attach_link(sw, qemu, vm_if, add):
+    """Brings up the tap qemu made (as libvirt does) and, if add, adds it to the switch as a
+    link: port; otherwise the port from the guest's first boot must attach to it by itself."""
     wait_for(lambda: tslib.link_exists(vm_if) or qemu.poll() is not None, f"qemu to create tap {vm_if}")
     if qemu.poll() is not None:
         raise tslib.TestFailure(f"qemu exited with {qemu.returncode}: {qemu.stdout.read()}")
@@ -221,12 +230,14 @@ def attach_link(sw, qemu, vm_if):
         wait_for(lambda: os.path.exists(conf), f"{conf} to appear")
         sh("sysctl", "-qw", f"net.ipv6.conf.{vm_if}.disable_ipv6=1")
     sh("ip", "link", "set", vm_if, "up")
-    r = sw.ctl_run("port", "add", f"link:{vm_if}")
-    check(r.returncode == 0, f"port add link:{vm_if}: {r.stderr.strip()}")
+    if add:
+        r = sw.ctl_run("port", "add", f"link:{vm_if}")
+        check(r.returncode == 0, f"port add link:{vm_if}: {r.stderr.strip()}")
 
 
-def check_guest(sw, out, rc, secs, sink, digest, port):
-    """What the guest printed, what the sink received, and the port's counters."""
+def check_guest(sw, out, rc, secs, sink, digest, port, before):
+    """What the guest printed, what the sink received, and the port's counters since before
+    (show ports by name, None: since the start). Returns the counters now."""
     lines = dict(m.groups() for m in re.finditer(r"^(TS-[A-Z]+) ?(.*?)\r?$", out, re.M))
     check("TS-DONE" in lines, f"the guest did not finish (qemu exited with {rc}); its console:\n{out}")
     say(f"guest NIC: {lines.get('TS-NIC', '?')[:17]}; booted, ran and powered off in {secs:.0f} s")
@@ -240,14 +251,16 @@ def check_guest(sw, out, rc, secs, sink, digest, port):
     ports = sw.ports()
     p = ports.get(port)
     check(p is not None, f"port {port} is not listed")
-    avg = p["rx_bytes"] / max(p["rx_packets"], 1)
-    say(f"port {port}: {p['rx_packets']} frames from the guest ({avg:.0f} bytes on average), "
-        f"{p['tx_packets']} to it; state {p['state']}")
+    b = (before or {}).get(port, {})
+    rx, tx = p["rx_packets"] - b.get("rx_packets", 0), p["tx_packets"] - b.get("tx_packets", 0)
+    avg = (p["rx_bytes"] - b.get("rx_bytes", 0)) / max(rx, 1)
+    say(f"port {port}: {rx} frames from the guest ({avg:.0f} bytes on average), {tx} to it; state {p['state']}")
     for name, q in ports.items():
         bad = {k: v for k, v in q["drops"].items()
                if k in ("rx_errors", "rx_oversize", "rx_missed", "tx_errors", "bad_offload", "oversize") and v}
         check(not bad, f"port {name} dropped frames: {bad}")
     check(avg > 1514, f"the guest's frames averaged {avg:.0f} bytes: its GSO packets did not cross whole")
+    return ports
 
 
 if __name__ == "__main__":
