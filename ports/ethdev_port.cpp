@@ -4,6 +4,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_version.h>
 
 #include <net/if.h>
 #include <sys/epoll.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -108,15 +110,25 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   // into a chain only when a frame needs it.
   if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-  // net_vhost: a guest's partial checksums and GSO packets cross whole, both ways (with its tso=1
-  // devarg for GSO; without it the guest is offered neither TSO nor the PMD LRO). Asking for the
-  // rx checksum offloads keeps the PMD from completing every checksum in software.
+  // offload=on (the default for net_vhost only): the device's checksum and segmentation
+  // offloads, where it offers them. net_vhost: a guest's partial checksums and GSO packets cross
+  // whole, both ways (with its tso=1 devarg for GSO; without it the guest is offered neither TSO
+  // nor the PMD LRO), and asking for the rx checksum offloads keeps the PMD from completing every
+  // checksum in software. net_tap (DPDK 22.11) is better without: its TSO drops every segment of
+  // a full-sized MSS (it checks the segment with its Ethernet header against the MTU) and, below
+  // that, sends segments the receiver rejects; its checksums are the same software work as ours
+  // (bench/net_tap_offload.sh).
   constexpr uint64_t kRxOl = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO;
   constexpr uint64_t kTxOl = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
-  if (driver_ == "net_vhost") {
+  if (spec.offload) {
     conf.rxmode.offloads |= info.rx_offload_capa & kRxOl;
     conf.txmode.offloads |= info.tx_offload_capa & kTxOl;
     map_rx_offloads_ = true;
+    if (driver_ == "net_tap" && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+        std::string_view(rte_version()).find("22.11") != std::string_view::npos)
+      spdlog::warn("port {}: offload=on: net_tap's TSO in {} loses TCP (segments of a full-sized MSS are dropped, "
+                   "shorter ones rejected by the receiver); offload=off, the default, segments in tapswitch",
+                   spec.name, rte_version());
   }
   // Rx interrupts let an idle worker sleep; not every driver has them, and that is fine.
   conf.intr_conf.rxq = rx_intr_capable(driver_) ? 1 : 0;
@@ -369,6 +381,7 @@ void EthdevPort::describe(nlohmann::json& out) const {
   out["driver"] = driver_;
   out["port_id"] = port_id_;
   out["mtu"] = mtu();
+  out["offload"] = map_rx_offloads_;  // offload=on: the device's checksum and TSO/LRO offloads
   out["rx_interrupts"] = !intr_fds_.empty() && intr_fds_[0] >= 0;  // (or, for af_packet, its socket)
   if (driver_ == "net_tap") out["rx_signals"] = !rx_kick_;  // one signal per frame (net_tap_rx_kick.h)
   for (uint16_t q = 0; tx_failures_ && q < nq_; ++q)

@@ -5,11 +5,14 @@
 //   tapfd:N[,name=LABEL][,OPTS]  raw-fd TAP adopted from inherited file descriptor N
 //   link:NAME                 an existing kernel interface (a VM's tap that qemu holds, a veth
 //                             end) through a packet socket with offloads (ports/link_socket.h)
-//   dpdk:DEVARGS[,queues=N][,mtu=N]  any DPDK device, e.g. net_tap0,iface=vm2 or
-//                             net_af_packet0,iface=vnet0; queues=N and mtu=N are tapswitch's and
-//                             are taken out of the devargs (net_vhost keeps queues= too: it has
-//                             a devarg of that name with the same meaning); mtu=N is set through
-//                             the ethdev API (68..65535; net_tap, a kernel tap underneath: 68..65521)
+//   dpdk:DEVARGS[,queues=N][,mtu=N][,offload=on|off]  any DPDK device, e.g. net_tap0,iface=vm2
+//                             or net_af_packet0,iface=vnet0; queues=N, mtu=N and offload= are
+//                             tapswitch's and are taken out of the devargs (net_vhost keeps
+//                             queues= too: it has a devarg of that name with the same meaning);
+//                             mtu=N is set through the ethdev API (68..65535; net_tap, a kernel
+//                             tap underneath: 68..65521); offload=on asks the device for the
+//                             checksum and TSO/LRO offloads it offers (default: on for
+//                             net_vhost, off for the others)
 //
 // OPTS for raw-fd taps:
 //   offload=on|off    virtio-net header with checksum/TSO/USO offloads (default on)
@@ -47,7 +50,7 @@ struct PortSpec {
   uint16_t queues = 1;                                     // rx queues == tx queues (queues=N)
   std::string devargs;                                     // dpdk only
   std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd)
-  bool offload = true;                                     // offload=on|off (tap, tapfd)
+  bool offload = true;                                     // offload=on|off (tap, tapfd, dpdk)
   uint32_t mtu = 0;                                        // mtu=N; 0 leaves the MTU as it is
   TapIo io = TapIo::automatic;                             // io= (tap, tapfd)
 

@@ -83,6 +83,21 @@ TEST(PortOptions, DpdkMtuIsTakenOutOfTheDevargs) {
   expect_error("dpdk:net_tap0,mtu=1400,mtu=1500", "given twice");
 }
 
+// offload= is tapswitch's: on by default only where it is measured and tested (net_vhost).
+TEST(PortOptions, DpdkOffloadDefaultsByDriverAndIsTakenOutOfTheDevargs) {
+  EXPECT_TRUE(parse_port_spec("dpdk:net_vhost0,iface=/tmp/s").offload);
+  EXPECT_FALSE(parse_port_spec("dpdk:net_tap0,iface=x").offload);
+  EXPECT_FALSE(parse_port_spec("dpdk:net_af_packet0,iface=x").offload);
+  PortSpec on = parse_port_spec("dpdk:net_tap0,offload=on,iface=x");
+  EXPECT_TRUE(on.offload);
+  EXPECT_EQ(on.devargs, "net_tap0,iface=x");
+  PortSpec off = parse_port_spec("dpdk:net_vhost0,iface=/tmp/s,offload=off,tso=1");
+  EXPECT_FALSE(off.offload);
+  EXPECT_EQ(off.devargs, "net_vhost0,iface=/tmp/s,tso=1");
+  expect_error("dpdk:net_tap0,iface=x,offload=yes", "offload must be on or off");
+  expect_error("dpdk:net_tap0,iface=x,offload=on,offload=off", "given twice");
+}
+
 TEST(PortOptions, TapIoDefaultsToSyscallAndFillsPortsWithoutIo) {
   SwitchConfig c = config_of({"--port", "tap:a", "--port", "tap:b,io=uring", "--port", "dpdk:net_tap0"});
   EXPECT_EQ(c.tap_io, TapIo::syscall);
