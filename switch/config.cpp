@@ -28,9 +28,12 @@ po::options_description switch_options() {
        "  tapfd:N[,name=L][,OPTS]  adopt the inherited tun/tap fd N\n"
        "  link:NAME                an existing interface (a VM's tap that qemu holds, a veth end) through a "
        "packet socket, with offloads\n"
-       "  dpdk:DEVARGS[,mtu=N]     any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or dpdk:net_af_packet0,iface=vnet0\n"
+       "  dpdk:DEVARGS[,queues=N][,mtu=N][,offload=on|off]  any DPDK device, e.g. dpdk:net_tap0,iface=vm2 or "
+       "dpdk:net_vhost0,iface=SOCKET,tso=1; offload=on hands it GSO frames and partial checksums (default on for "
+       "net_vhost only)\n"
        "OPTS: offload=on|off (virtio-net header with checksum/TSO/USO offloads; default on), mtu=N (set "
-       "the interface MTU, 68 to 65521), io=syscall|uring (default --tap-io)")
+       "the interface MTU, 68 to 65521), io=syscall|uring (default --tap-io), queues=N (a multi-queue tap), "
+       "recreate=on (tap: only: re-create the tap if it is deleted)")
     ("ctl", po::value<std::string>()->default_value(kDefaultCtlPath),
        "control socket path (mode 0600, owned by the user running tapswitch)")
     ("ctl-group", po::value<std::string>()->value_name("GROUP"),
