@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -209,8 +210,19 @@ uint16_t TapPort::tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
 
 uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   Queue& q = *q_[queue];
-  if (q.uring) return q.uring->tx(pkts, n, handle_.offloads.vnet_hdr_len, q.tx);
-  return tx_syscall(q, pkts, n);
+  if (q.tx_down_until) [[unlikely]] {
+    if (rte_rdtsc() < q.tx_down_until) {  // the interface was down a moment ago: no system call
+      q.tx.link_down.add(n);
+      rte_pktmbuf_free_bulk(pkts, n);
+      return n;
+    }
+    q.tx_down_until = 0;  // try again
+  }
+  const uint64_t down = q.tx.link_down.get();
+  const uint16_t took = q.uring ? q.uring->tx(pkts, n, handle_.offloads.vnet_hdr_len, q.tx) : tx_syscall(q, pkts, n);
+  if (q.tx.link_down.get() != down) [[unlikely]]
+    q.tx_down_until = rte_rdtsc() + rte_get_tsc_hz() / kTxDownHoldPerSecond;
+  return took;
 }
 
 LinkState TapPort::link() const {

@@ -17,6 +17,13 @@
 // read brings whole (65,407 bytes), so the kernel cuts the rare larger GSO packet before the
 // switch sees it.
 //
+// Link down: a write to a tap (or packet socket) whose interface is down fails (EIO, ENETDOWN)
+// and the frame is counted as tx_link_down. After such a failure the queue drops, and counts the
+// same way, what it is given for the next millisecond without a system call, then writes again:
+// frames flooded toward a powered-off VM's tap or a downed interface cost one failed write per
+// millisecond, not one per frame; a frame sent in the first millisecond after the link comes
+// back up may be dropped.
+//
 // MTU: the kernel interface's MTU is the port's (ports/port.h); mtu=N sets it at open, and
 // refresh() follows later changes. Longer frames from the kernel are counted (rx_oversize)
 // and dropped.
@@ -100,10 +107,15 @@ class TapPort final : public Port {
     RxSlot slot;  // the syscall path's one read
     // tx side
     alignas(64) TapTxCounters tx;
+    uint64_t tx_down_until = 0;  // TSC time until which frames are dropped as tx_link_down unwritten
     VnetHdrBuf tx_hdr;
     // Both paths, when io=uring and the kernel allows it.
     std::unique_ptr<TapUring> uring;
   };
+
+  // A queue whose interface refused a write because it is down drops what it is given for the
+  // next 1/kTxDownHoldPerSecond s (counted as tx_link_down) without trying, then tries again.
+  static constexpr uint64_t kTxDownHoldPerSecond = 1000;
 
   TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool);
   uint16_t rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
