@@ -24,6 +24,9 @@ namespace {
 // default, about 200 KB, holds three).
 constexpr int kSocketBuffer = 8 << 20;
 
+// PACKET_FANOUT_FLAG_IGNORE_OUTGOING (Linux 6.9; Debian 12's headers predate it).
+constexpr int kFanoutIgnoreOutgoing = 0x4000;
+
 void set_opt(const std::string& spec, int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
     fail("port '{}': cannot set {} on the packet socket: {}", spec, what, std::strerror(errno));
@@ -47,7 +50,66 @@ bool ifreq_ioctl(int ifindex, unsigned long req, ifreq& ifr) {
 
 }  // namespace
 
-TapHandle open_link(const std::string& spec, const std::string& ifname) {
+namespace {
+
+// One packet socket bound to the interface, with the virtio-net header, and promiscuous.
+UniqueFd open_socket(const std::string& spec, const std::string& ifname, int ifindex) {
+  // Protocol 0: nothing is received before the bind names the interface.
+  UniqueFd sock(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!sock) {
+    const int e = errno;
+    if (e == EPERM || e == EACCES) fail("port '{}': no permission to open a packet socket (needs CAP_NET_RAW)", spec);
+    fail("port '{}': cannot open a packet socket: {}", spec, std::strerror(e));
+  }
+  const int fd = sock.get();
+  set_opt(spec, fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
+  set_opt(spec, fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
+  set_opt(spec, fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+  grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+  grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = ifindex;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
+    fail("port '{}': cannot bind a packet socket to '{}': {}", spec, ifname, std::strerror(errno));
+  packet_mreq mr{};
+  mr.mr_ifindex = ifindex;
+  mr.mr_type = PACKET_MR_PROMISC;
+  if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
+    fail("port '{}': cannot make '{}' promiscuous: {}", spec, ifname, std::strerror(errno));
+  return sock;
+}
+
+// Puts the socket into fanout group `id` (0: a new group with an id the kernel picks, which is
+// returned). Hash fanout: the kernel sends each flow to one socket of the group, always the
+// same while the group stands.
+// The group ignores what the host sends out of the interface where the kernel can (Linux 6.9 and
+// later: PACKET_IGNORE_OUTGOING does not reach a group's sockets); ignore_outgoing says whether it
+// did, and the later sockets must join with the same flags. recv_link_frame() skips such frames
+// either way.
+uint16_t join_fanout(const std::string& spec, int fd, uint16_t id, bool& ignore_outgoing) {
+  auto join = [&](int type) {
+    const int val = (type << 16) | id;
+    return ::setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof val) == 0;
+  };
+  const int base = PACKET_FANOUT_HASH | (id == 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
+  bool ok = join(base | (ignore_outgoing ? kFanoutIgnoreOutgoing : 0));
+  if (!ok && errno == EINVAL && ignore_outgoing && id == 0) {  // a kernel without the flag
+    ignore_outgoing = false;
+    ok = join(base);
+  }
+  if (!ok) fail("port '{}': cannot set PACKET_FANOUT on the packet socket: {}", spec, std::strerror(errno));
+  int val = 0;
+  socklen_t len = sizeof val;
+  if (::getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0)
+    fail("port '{}': cannot read the packet socket's fanout group: {}", spec, std::strerror(errno));
+  return static_cast<uint16_t>(val & 0xffff);
+}
+
+}  // namespace
+
+TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t queues) {
   const unsigned ifindex = ::if_nametoindex(ifname.c_str());
   if (ifindex == 0) fail("port '{}': there is no interface named '{}' in the switch's network namespace", spec, ifname);
   ifreq ifr{};
@@ -61,47 +123,40 @@ TapHandle open_link(const std::string& spec, const std::string& ifname) {
   h.ifname = ifname;
   h.ifindex = static_cast<int>(ifindex);
   h.origin = TapOrigin::link;
-  // Protocol 0: nothing is received before the bind names the interface.
-  h.fd.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!h.fd) {
-    const int e = errno;
-    if (e == EPERM || e == EACCES) fail("port '{}': no permission to open a packet socket (needs CAP_NET_RAW)", spec);
-    fail("port '{}': cannot open a packet socket: {}", spec, std::strerror(e));
-  }
-  const int fd = h.fd.get();
-  set_opt(spec, fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
   h.offloads.vnet_hdr_len = kPacketVnetHdrLen;
   // What the kernel takes back on send (virtio_net_hdr_to_skb): partial checksums and TCP GSO
   // on any kernel; UDP GSO only on newer ones, so the switch segments it instead.
   h.offloads.tun_f = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-  set_opt(spec, fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
-  set_opt(spec, fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
-  grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
-  grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
-  sockaddr_ll sll{};
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
-  sll.sll_ifindex = static_cast<int>(ifindex);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
-    fail("port '{}': cannot bind a packet socket to '{}': {}", spec, ifname, std::strerror(errno));
-  packet_mreq mr{};
-  mr.mr_ifindex = static_cast<int>(ifindex);
-  mr.mr_type = PACKET_MR_PROMISC;
-  if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0)
-    fail("port '{}': cannot make '{}' promiscuous: {}", spec, ifname, std::strerror(errno));
-  (void)link_drops_since(fd);  // what arrived between bind and now is not the port's loss
+  h.fd = open_socket(spec, ifname, h.ifindex);
+  if (queues > 1) {
+    bool ignore_outgoing = true;
+    const uint16_t group = join_fanout(spec, h.fd.get(), 0, ignore_outgoing);
+    for (uint16_t q = 1; q < queues; ++q) {
+      h.more_fds.push_back(open_socket(spec, ifname, h.ifindex));
+      join_fanout(spec, h.more_fds.back().get(), group, ignore_outgoing);
+    }
+  }
+  // What arrived between bind and now is not the port's loss.
+  for (uint16_t q = 0; q < h.queues(); ++q) (void)link_drops_since(h.queue_fd(q));
   return h;
 }
 
 ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept {
   iovec iov{buf, len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+  sockaddr_ll from{};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t r = ::recvmsg(fd, &msg, MSG_TRUNC);
+  ssize_t r;
+  do {  // past what the host sent out of the interface (a fanout group may not hide it)
+    msg = {};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    r = ::recvmsg(fd, &msg, MSG_TRUNC);
+  } while (r > 0 && from.sll_pkttype == PACKET_OUTGOING);
   tpid = tci = 0;
   if (r <= 0) return r;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

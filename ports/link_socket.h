@@ -33,7 +33,10 @@ constexpr uint8_t kPacketVnetHdrLen = 10;
 // Opens and binds the socket for interface `ifname` of this network namespace (non-blocking,
 // close-on-exec). Throws Error naming the spec and the reason (no such interface, not
 // Ethernet, no permission). The handle's origin is TapOrigin::link and its ifindex is set.
-TapHandle open_link(const std::string& spec, const std::string& ifname);
+// With queues > 1, one socket per queue, joined in a PACKET_FANOUT group of hash type: the
+// kernel spreads the frames it receives over them by flow (one flow, one socket), as it does
+// over a multi-queue tap's fds; any socket sends.
+TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t queues = 1);
 
 // One frame: recvmsg() into buf (header included) with MSG_TRUNC, so the return value is the
 // frame's real length even when it did not fit (then larger than len). A VLAN tag the kernel
@@ -47,7 +50,7 @@ bool link_up(int ifindex);
 unsigned link_mtu(int ifindex);
 
 // Frames the kernel dropped because the socket's receive queue was full, since the last call
-// (PACKET_STATISTICS, which restarts at each read).
+// (PACKET_STATISTICS, which restarts at each read; per socket, so per queue).
 uint64_t link_drops_since(int fd);
 
 }  // namespace tapswitch

@@ -160,7 +160,8 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.name = ps.ifname = parts[0];
     // No offload=off: without the header, a frame with a partial checksum (as veth peers and
     // guests send by default) could not be told from a corrupt one.
-    parse_opts(ps, parts, {});
+    parse_opts(ps, parts, {"queues"});
+    if (const std::string* v = ps.opt("queues")) ps.queues = parse_queues(ps.text, *v);
     ps.io = TapIo::syscall;  // a packet socket's frames need recvmsg() (ports/link_socket.h)
   } else if (kind == "dpdk") {
     ps.kind = PortKind::dpdk;

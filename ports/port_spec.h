@@ -3,8 +3,9 @@
 //   tap:NAME[,OPTS]           raw-fd TAP by interface name (created if absent); recreate=on
 //                             re-creates it if the interface is deleted under the switch
 //   tapfd:N[,name=LABEL][,OPTS]  raw-fd TAP adopted from inherited file descriptor N
-//   link:NAME                 an existing kernel interface (a VM's tap that qemu holds, a veth
-//                             end) through a packet socket with offloads (ports/link_socket.h)
+//   link:NAME[,queues=N]      an existing kernel interface (a VM's tap that qemu holds, a veth
+//                             end) through a packet socket with offloads (ports/link_socket.h);
+//                             queues=N: N sockets in a fanout group, one per queue
 //   dpdk:DEVARGS[,queues=N][,mtu=N][,offload=on|off]  any DPDK device, e.g. net_tap0,iface=vm2
 //                             or net_af_packet0,iface=vnet0; queues=N, mtu=N and offload= are
 //                             tapswitch's and are taken out of the devargs (net_vhost keeps

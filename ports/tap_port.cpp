@@ -39,7 +39,7 @@ void note_no_uring(const std::string& port, const std::string& why) {
 }  // namespace
 
 std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
-  TapHandle h = spec.kind == PortKind::link    ? open_link(spec.text, spec.ifname)
+  TapHandle h = spec.kind == PortKind::link    ? open_link(spec.text, spec.ifname, spec.queues)
                  : spec.kind == PortKind::tapfd ? adopt_tap_fd(spec.text, spec.fd, spec.offload, spec.queues)
                                                 : open_tap(spec.text, spec.ifname, spec.offload, spec.queues);
   if (spec.mtu) set_tap_mtu(spec.text, h.fd.get(), spec.mtu);
@@ -259,7 +259,7 @@ PortStats TapPort::stats() const {
     s.tx_link_down += q->tx.link_down.get();
   }
   if (is_link()) {
-    link_missed_ += link_drops_since(handle_.fd.get());
+    for (uint16_t q = 0; q < handle_.queues(); ++q) link_missed_ += link_drops_since(handle_.queue_fd(q));
     s.rx_missed = link_missed_;
   }
   return s;

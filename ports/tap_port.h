@@ -6,8 +6,8 @@
 //
 // Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd); and `link:NAME`,
 // an existing interface read and written through a packet socket with the same framing (a
-// virtio-net header, one frame per call; ports/link_socket.h), always with io=syscall and one
-// queue. Its frames come with recvmsg(), which also says when one did not fit (rx_oversize) and
+// virtio-net header, one frame per call; ports/link_socket.h), always with io=syscall, one
+// socket per queue (a fanout group). Its frames come with recvmsg(), which also says when one did not fit (rx_oversize) and
 // gives back the VLAN tag the kernel kept aside; frames the kernel dropped because the socket's
 // queue was full are rx_missed.
 //

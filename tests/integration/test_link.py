@@ -20,7 +20,7 @@ import time
 
 import tslib
 from tslib import check, ping_all_pairs, say, sh, wait_for
-from tsoffload import RawSocket, build_packet, parse_packet, tcp_transfer, vnet_hdr
+from tsoffload import RawSocket, build_packet, host_sends_unseen, parse_packet, tcp_transfer, vnet_hdr
 
 ERRORS = ("rx_errors", "rx_oversize", "rx_missed", "tx_errors", "bad_offload", "oversize", "no_mbuf")
 
@@ -89,6 +89,8 @@ def test(t):
     for sock in (ra, rc, rd):
         sock.close()
     say("VLAN 10: tags kept on the way through a's link port; a partial checksum completed right for d")
+    n = host_sends_unseen(ha, nc, c_if)
+    say(f"{n} broadcasts the host sent out of {ha} were not switched")
 
     # a's interface goes down and up again.
     sh("ip", "link", "set", ha, "down")

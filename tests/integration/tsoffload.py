@@ -249,3 +249,23 @@ class RawSocket:
 def expect(cond, msg):
     if not cond:
         raise TestFailure(msg)
+
+
+def host_sends_unseen(host_if, ns, ifname, n=20):
+    """Frames the host sends out of a link: port's interface are not the port's to receive: none
+    of n broadcasts from a packet socket on host_if reaches ifname in ns. Returns n."""
+    src = "02:00:00:84:00:99"
+    rx = RawSocket(ns, ifname)
+    rx.flush()
+    tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    try:
+        tx.bind((host_if, 0))
+        frame = build_packet("ff:ff:ff:ff:ff:ff", src, b"sent by the host" * 4, udp=True)
+        for _ in range(n):
+            tx.send(frame)
+        got = rx.collect(lambda f: f[6:12] == bytes.fromhex(src.replace(":", "")), 1.0)
+        check(not got, f"{len(got)} of the {n} frames the host sent out of {host_if} were switched to {ifname}")
+    finally:
+        tx.close()
+        rx.close()
+    return n

@@ -139,7 +139,12 @@ TEST(PortSpec, OptionTwice) { expect_error({"--port", "tapfd:5,name=a,name=b"}, 
 TEST(PortSpec, FdNotANumber) { expect_error({"--port", "tapfd:five"}, "'five' is not a file descriptor number"); }
 TEST(PortSpec, FdNegative) { expect_error({"--port", "tapfd:-3"}, "not a file descriptor number"); }
 TEST(PortSpec, FdStdio) { expect_error({"--port", "tapfd:1"}, "stdin, stdout or stderr"); }
-TEST(PortSpec, LinkTakesNoOptions) { expect_error({"--port", "link:vnet0,offload=off"}, "unknown option 'offload' (known: none)"); }
+TEST(PortSpec, LinkTakesQueuesOnly) {
+  expect_error({"--port", "link:vnet0,offload=off"}, "unknown option 'offload' (known: queues)");
+  expect_error({"--port", "link:vnet0,queues=0"}, "queues");
+  EXPECT_EQ(parse_port_spec("link:vnet0,queues=2").queues, 2);
+  EXPECT_EQ(parse_port_spec("link:vnet0").queues, 1);
+}
 TEST(PortSpec, LinkSameInterfaceAsTap) {
   expect_error({"--port", "tap:vm1", "--port", "link:vm1"}, "a port named 'vm1' is already configured");
 }
