@@ -47,7 +47,7 @@ class Tapswitch(System):
         if workers > 1:
             self.key += f"-w{workers}"
             self.label += f", {workers} workers"
-            self.tag = "tw"
+            self.tag = {"tap": "tw", "net_tap": "tu", "link": "tv"}[kind]
         if poll:
             self.key += f"-{poll}"
             self.label += f", --poll {poll}"
@@ -92,7 +92,7 @@ class Tapswitch(System):
     def spec(self, index, ifname):
         q = f",queues={self.workers}" if self.workers > 1 else ""
         if self.kind == "link":
-            return f"link:{ifname}x"  # the host end of the veth whose other end is ifname
+            return f"link:{ifname}x{q}"  # the host end of the veth whose other end is ifname
         return f"tap:{ifname}{q}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}{q}"
 
     @staticmethod
