@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <linux/if_tun.h>
 
@@ -118,6 +119,14 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
     fail("port '{}': interface '{}' is not an Ethernet interface (hardware type {})", spec, ifname,
          ifr.ifr_hwaddr.sa_family);
+  // A bridge's (or bond's) port hands what it receives to its master as well: both would forward
+  // the same frames, and a second port of that bridge on the switch would make a loop.
+  std::error_code ec;
+  const auto master = std::filesystem::read_symlink("/sys/class/net/" + ifname + "/master", ec);
+  if (!ec)
+    fail("port '{}': interface '{}' is a port of '{}' (a bridge or bond), which forwards its frames too; take it "
+         "out first (ip link set {} nomaster)",
+         spec, ifname, master.filename().string(), ifname);
 
   TapHandle h;
   h.ifname = ifname;

@@ -14,7 +14,8 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
   - a's interface down, then up: seen, forwarding resumes, and the idle worker still sleeps on
     the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
     the same name (a restarted VM's tap): attached again by itself, counters kept;
-  - bad specs are refused with a reason: no such interface, not Ethernet, an option.
+  - bad specs are refused with a reason: no such interface, not Ethernet, a bridge's port, an
+    option.
 """
 import time
 
@@ -136,8 +137,14 @@ def test(t):
         bad = {k: v for k, v in after[name]["drops"].items() if k in ("rx_errors", "tx_errors") and v}
         check(not bad, f"port {name} counted errors: {bad}")
 
+    br = t.name("br")
+    tslib._cleanup.push(sh, "ip", "link", "del", br, check=False)
+    sh("ip", "link", "add", br, "type", "bridge")
+    mem, _ = t.veth("m", "n")
+    sh("ip", "link", "set", mem, "master", br)
     for spec, reason in ((f"link:{t.name('zz')}", "there is no interface named"),
                          ("link:lo", "is not an Ethernet interface"),
+                         (f"link:{mem}", f"is a port of '{br}'"),
                          (f"link:{ha},offload=off", "unknown option 'offload'")):
         r = sw.ctl_run("port", "add", spec)
         check(r.returncode != 0 and reason in r.stderr, f"port add {spec}: rc {r.returncode}, said {r.stderr.strip()!r}")
