@@ -49,10 +49,6 @@ bool ifreq_ioctl(int ifindex, unsigned long req, ifreq& ifr) {
   return ::ioctl(s.get(), req, &ifr) == 0;
 }
 
-}  // namespace
-
-namespace {
-
 // One packet socket bound to the interface, with the virtio-net header, and promiscuous.
 UniqueFd open_socket(const std::string& spec, const std::string& ifname, int ifindex) {
   // Protocol 0: nothing is received before the bind names the interface.

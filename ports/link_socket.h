@@ -32,7 +32,8 @@ constexpr uint8_t kPacketVnetHdrLen = 10;
 
 // Opens and binds the socket for interface `ifname` of this network namespace (non-blocking,
 // close-on-exec). Throws Error naming the spec and the reason (no such interface, not
-// Ethernet, a port of a bridge or bond, no permission). The handle's origin is TapOrigin::link and its ifindex is set.
+// Ethernet, a port of a bridge or bond, no permission). The handle's origin is
+// TapOrigin::link and its ifindex is set.
 // With queues > 1, one socket per queue, joined in a PACKET_FANOUT group of hash type: the
 // kernel spreads the frames it receives over them by flow (one flow, one socket), as it does
 // over a multi-queue tap's fds; any socket sends.

@@ -171,7 +171,7 @@ PortSpec parse_port_spec(const std::string& text) {
     const bool vhost = parts[0].rfind("net_vhost", 0) == 0 || parts[0].rfind("eth_vhost", 0) == 0;
     const bool net_tap = parts[0].rfind("net_tap", 0) == 0;  // a kernel tap underneath
     ps.devargs = parts[0];
-    ps.offload = vhost;  // measured and tested for net_vhost only (ports/ethdev_port.h)
+    ps.offload = vhost;  // measured and tested for net_vhost only (EthdevPort::setup says why)
     bool offload_given = false;
     for (size_t i = 1; i < parts.size(); ++i) {
       if (parts[i].rfind("offload=", 0) == 0) {  // tapswitch's, not the driver's

@@ -50,7 +50,7 @@ struct PortSpec {
   bool recreate = false;                                   // tap: re-create the interface if it is deleted
   uint16_t queues = 1;                                     // rx queues == tx queues (queues=N)
   std::string devargs;                                     // dpdk only
-  std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd)
+  std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd, link)
   bool offload = true;                                     // offload=on|off (tap, tapfd, dpdk)
   uint32_t mtu = 0;                                        // mtu=N; 0 leaves the MTU as it is
   TapIo io = TapIo::automatic;                             // io= (tap, tapfd)

@@ -31,10 +31,11 @@ void LinkMonitor::tick() {
       if (st == State::gone) {
         sw_.detach_port(id);  // first, so that nothing is learned on it after the flush
         const size_t flushed = sw_.forget_port(id);
+        const char* next = rec->spec.recreate                 ? ", re-creating it"
+                           : rec->spec.kind == PortKind::link ? ", attaching again when an interface of that name appears"
+                                                              : " (port del removes it)";
         spdlog::warn("port {}: its interface was deleted; port detached, {} FDB entries flushed{}", rec->port->name(),
-                     flushed, rec->spec.recreate                 ? ", re-creating it"
-                              : rec->spec.kind == PortKind::link ? ", attaching again when an interface of that name appears"
-                                                                 : " (port del removes it)");
+                     flushed, next);
       } else if (st != prev && prev != State::unknown) {
         spdlog::info("port {}: link {}", rec->port->name(), st == State::up ? "up" : "down");
       }

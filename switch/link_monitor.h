@@ -8,8 +8,8 @@
 //    retried every tick until it works;
 //  - a `link:NAME` port is attached again, with its counters, once an interface of that name
 //    exists again (a VM restarted, its tap made anew by qemu), looked for every tick.
-// Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:) and net_tap
-// ports. Others (af_packet, ...) only go down.
+// Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:), link: and
+// net_tap ports. Others (af_packet, ...) only go down.
 //
 // Concurrency: control thread only.
 #pragma once
