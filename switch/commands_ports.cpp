@@ -72,7 +72,8 @@ CommandOutput port_add(Switch& sw, const std::vector<std::string>& args) {
   const PortRecord& rec = sw.add_port(parse_port_spec(args[0]));
   CommandOutput out;
   out.data = port_json(sw, rec);
-  out.text = fmt::format("port {} added as id {}\n", rec.port->name(), rec.id);
+  out.text = fmt::format("port {} added as id {}{}\n", rec.port->name(), rec.id,
+                         rec.detached ? fmt::format("; waiting for an interface named '{}'", rec.spec.ifname) : "");
   return out;
 }
 

@@ -18,8 +18,8 @@ void LinkMonitor::tick() {
       if (rec->spec.recreate || rec->spec.kind == PortKind::link) {
         try {
           sw_.reattach_port(id);
-          spdlog::info("port {}: interface {} and attached again", rec->port->name(),
-                       rec->spec.recreate ? "re-created" : "back");
+          spdlog::info("port {}: interface {}", rec->port->name(),
+                       rec->spec.recreate ? "re-created and attached again" : "present, attached");
           st = State::unknown;  // logged as up or down on the next tick
         } catch (const Error& e) {
           spdlog::debug("port {}: cannot attach again yet: {}", rec->spec.name, e.what());

@@ -7,7 +7,8 @@
 //  - a `tap:NAME,recreate=on` port is then re-created under the same name and re-attached,
 //    retried every tick until it works;
 //  - a `link:NAME` port is attached again, with its counters, once an interface of that name
-//    exists again (a VM restarted, its tap made anew by qemu), looked for every tick.
+//    exists again (a VM restarted, its tap made anew by qemu), looked for every tick; so is
+//    one added before its interface existed (Switch::add_port).
 // Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:), link: and
 // net_tap ports. Others (af_packet, ...) only go down.
 //

@@ -4,11 +4,14 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <net/if.h>
+
 #include <spdlog/spdlog.h>
 
 #include "base/cpus.h"
 #include "base/error.h"
 #include "fdb/fdb_static.h"
+#include "ports/absent_port.h"
 #include "ports/port_factory.h"
 
 namespace tapswitch {
@@ -89,9 +92,11 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   baseline_.resize(kMaxPorts);
   discarded_.resize(kMaxPorts);
   for (const PortSpec& spec : config.ports) {
-    auto port = open_port(spec, *pool_);
+    bool waiting = false;
+    auto port = open_or_wait(spec, waiting);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
+    slots_[id]->detached = waiting;
   }
   add_static_entries(*fdb_, config.fdb_static, [this](const std::string& name) -> int {
     const PortRecord* r = find_port(name);
@@ -100,7 +105,21 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   replan(true);  // checks --rxq-affinity against the ports
   // Only once every port opened: a switch that fails to start prints one line, its error.
   for (const auto& rec : slots_)
-    if (rec) spdlog::info("port {} ({}) added as id {}", rec->port->name(), rec->spec.text, rec->id);
+    if (rec) log_added(*rec);
+}
+
+std::unique_ptr<Port> Switch::open_or_wait(const PortSpec& spec, bool& waiting) {
+  waiting = spec.kind == PortKind::link && ::if_nametoindex(spec.ifname.c_str()) == 0;
+  if (waiting) return std::make_unique<AbsentPort>(spec);
+  return open_port(spec, *pool_);
+}
+
+void Switch::log_added(const PortRecord& rec) {
+  if (rec.detached)  // a warning: the name may be a typo
+    spdlog::warn("port {} ({}) added as id {}; there is no interface named '{}' yet: it is attached when one appears",
+                 rec.port->name(), rec.spec.text, rec.id, rec.spec.ifname);
+  else
+    spdlog::info("port {} ({}) added as id {}", rec.port->name(), rec.spec.text, rec.id);
 }
 
 Switch::~Switch() {
@@ -149,10 +168,12 @@ const PortRecord& Switch::add_port(const PortSpec& given) {
   for (const PortRecord* r : ports()) existing.push_back(r->spec);
   check_unique(existing, spec);  // the message quotes the spec being added
   const uint16_t id = free_id();
-  auto port = open_port(spec, *pool_);
+  bool waiting = false;
+  auto port = open_or_wait(spec, waiting);
   baseline_[id] = {};
   baseline_[id] = totals(id);  // what a former holder of the id counted
   slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
+  slots_[id]->detached = waiting;
   try {
     replan();
   } catch (...) {
@@ -160,7 +181,7 @@ const PortRecord& Switch::add_port(const PortSpec& given) {
     replan();
     throw;
   }
-  spdlog::info("port {} ({}) added as id {}", slots_[id]->port->name(), spec.text, id);
+  log_added(*slots_[id]);
   return *slots_[id];
 }
 
@@ -209,7 +230,8 @@ void Switch::replan(bool strict_pins) {
   for (const auto& a : config_.dp.rxq_affinity) {
     bool present = false;
     for (const auto& q : pq) present |= q.name == a.port;
-    if (strict_pins || present) pins.push_back({a.port, a.queue, a.worker});
+    // (A port waiting for its interface is configured but has no queues yet.)
+    if (present || (strict_pins && !find_port(a.port))) pins.push_back({a.port, a.queue, a.worker});
   }
   RxPlacement placement = place_rx_queues(pq, static_cast<unsigned>(workers_.size()), pins, placement_);
 

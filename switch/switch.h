@@ -59,7 +59,8 @@ class Switch {
   void stop();
 
   // Opens the port and starts forwarding to and from it. Throws Error (and changes nothing)
-  // if the spec is bad, a duplicate, or the port cannot open.
+  // if the spec is bad, a duplicate, or the port cannot open. A link: port whose interface
+  // does not exist yet is added detached, and attached once it appears (switch/link_monitor.h).
   const PortRecord& add_port(const PortSpec& spec);
   // Stops forwarding to and from the port, then closes it. Throws Error if there is none.
   void remove_port(const std::string& name);
@@ -94,6 +95,10 @@ class Switch {
 
  private:
   uint16_t free_id() const;
+  // Opens the port; for a link: port whose interface does not exist yet, a stand-in instead
+  // (ports/absent_port.h) and waiting = true: the record is then added detached.
+  std::unique_ptr<Port> open_or_wait(const PortSpec& spec, bool& waiting);
+  void log_added(const PortRecord& rec);
   void replan(bool strict_pins = false);
   void discard_ring(uint16_t port, Ring& ring);  // frees a tx ring's frames, counting them
 

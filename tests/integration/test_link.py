@@ -14,8 +14,8 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
   - a's interface down, then up: seen, forwarding resumes, and the idle worker still sleeps on
     the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
     the same name (a restarted VM's tap): attached again by itself, counters kept;
-  - bad specs are refused with a reason: no such interface, not Ethernet, a bridge's port, an
-    option.
+  - bad specs are refused with a reason: not Ethernet, a bridge's port, an option; a port for an
+    interface that does not exist yet is added waiting, and attached once it appears.
 """
 import time
 
@@ -30,8 +30,14 @@ def test(t):
     ha, a_if = t.veth("ha", "a")
     hb, b_if = t.veth("hb", "b")
     c_if, d_if = t.name("c"), t.name("d")
-    sw = t.daemon([f"link:{ha}", f"link:{hb}", f"tap:{c_if}", f"tap:{d_if},offload=off"],
-                  allow=[rf"warning port {hb}: its interface was deleted"])
+    hy = t.name("hy")  # configured, but no such interface: the switch starts, the port waits
+    sw = t.daemon([f"link:{ha}", f"link:{hb}", f"tap:{c_if}", f"tap:{d_if},offload=off", f"link:{hy}"],
+                  allow=[rf"warning port {hb}: its interface was deleted",
+                         rf"warning port ({hy}|{t.name('hz')}) .* there is no interface named"])
+    p = sw.ports()[hy]
+    check(p["state"] == "gone" and p["details"].get("waiting") is True, f"{hy}, configured without an interface: {p}")
+    r = sw.ctl_run("port", "del", hy)
+    check(r.returncode == 0, f"port del {hy}: {r.stderr.strip()}")
     na, nb, nc, nd = t.netns("a"), t.netns("b"), t.netns("c"), t.netns("d")
     na.take(a_if, "10.83.0.1/24")
     nb.take(b_if, "10.83.0.2/24")
@@ -142,13 +148,29 @@ def test(t):
     sh("ip", "link", "add", br, "type", "bridge")
     mem, _ = t.veth("m", "n")
     sh("ip", "link", "set", mem, "master", br)
-    for spec, reason in ((f"link:{t.name('zz')}", "there is no interface named"),
-                         ("link:lo", "is not an Ethernet interface"),
+    for spec, reason in (("link:lo", "is not an Ethernet interface"),
                          (f"link:{mem}", f"is a port of '{br}'"),
                          (f"link:{ha},offload=off", "unknown option 'offload'")):
         r = sw.ctl_run("port", "add", spec)
         check(r.returncode != 0 and reason in r.stderr, f"port add {spec}: rc {r.returncode}, said {r.stderr.strip()!r}")
     say("bad link: specs refused with their reason")
+
+    # A port for an interface that does not exist yet (a VM not started) waits for it.
+    hz, z_if = t.name("hz"), t.name("z")
+    r = sw.ctl_run("port", "add", f"link:{hz}")
+    check(r.returncode == 0 and f"waiting for an interface named '{hz}'" in r.stdout,
+          f"port add link:{hz} (no such interface yet): rc {r.returncode}, said {r.stdout.strip()!r} {r.stderr.strip()!r}")
+    p = sw.ports()[hz]
+    check(p["state"] == "gone" and p["details"].get("waiting") is True, f"the waiting port shows {p}")
+    tslib._cleanup.push(sh, "ip", "link", "del", hz, check=False)
+    sh("ip", "link", "add", hz, "type", "veth", "peer", "name", z_if)
+    sh("sysctl", "-qw", f"net.ipv6.conf.{hz}.disable_ipv6=1")
+    sh("ip", "link", "set", hz, "up")
+    nz = t.netns("z")
+    nz.take(z_if, "10.83.0.5/24")
+    wait_for(lambda: sw.ports()[hz]["state"] == "up", f"{hz} to be attached once it exists")
+    ping_all_pairs([(nz, "10.83.0.5"), (nc, "10.83.0.3")])
+    say(f"link:{hz} added before its interface existed: attached when it appeared, z and c ping each other")
     sw.stop()
 
 
