@@ -15,7 +15,8 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
     the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
     the same name (a restarted VM's tap): attached again by itself, counters kept;
   - bad specs are refused with a reason: not Ethernet, a bridge's port, an option; a port for an
-    interface that does not exist yet is added waiting, and attached once it appears.
+    interface that does not exist yet (configured at start, or added later) waits, and is
+    attached once the interface appears.
 """
 import time
 
