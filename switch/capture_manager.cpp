@@ -19,7 +19,7 @@ CaptureManager::~CaptureManager() {
 uint64_t CaptureManager::start(const CaptureOptions& opt, UniqueFd fd, uint64_t client) {
   const PortRecord* rec = sw_.find_port(opt.port);
   if (!rec) fail("there is no port named '{}'", opt.port);
-  if (rec->detached) fail("port {} has no interface at the moment (it was deleted)", opt.port);
+  if (rec->detached) fail("port {} has no interface at the moment (deleted, or not there yet)", opt.port);
   const CaptureSession* rx = opt.rx ? sw_.captures().rx(rec->id) : nullptr;
   const CaptureSession* tx = opt.tx ? sw_.captures().tx(rec->id) : nullptr;
   if (rx || tx)
