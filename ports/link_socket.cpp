@@ -146,24 +146,22 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
   return h;
 }
 
-ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept {
+ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci, bool& outgoing) noexcept {
   iovec iov{buf, len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
   sockaddr_ll from{};
   msghdr msg{};
-  ssize_t r;
-  do {  // past what the host sent out of the interface (a fanout group may not hide it)
-    msg = {};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    r = ::recvmsg(fd, &msg, MSG_TRUNC);
-  } while (r > 0 && from.sll_pkttype == PACKET_OUTGOING);
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t r = ::recvmsg(fd, &msg, MSG_TRUNC);
   tpid = tci = 0;
+  outgoing = false;
   if (r <= 0) return r;
+  outgoing = from.sll_pkttype == PACKET_OUTGOING;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
         c->cmsg_len < CMSG_LEN(sizeof(tpacket_auxdata)))
@@ -175,6 +173,15 @@ ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16
       tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) && aux.tp_vlan_tpid ? aux.tp_vlan_tpid : ETH_P_8021Q;
     }
   }
+  return r;
+}
+
+ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept {
+  bool outgoing = false;
+  ssize_t r;
+  do  // past what the host sent out of the interface (a fanout group may not hide it)
+    r = recv_link_one(fd, buf, len, tpid, tci, outgoing);
+  while (r > 0 && outgoing);
   return r;
 }
 

@@ -42,7 +42,10 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
 // One frame: recvmsg() into buf (header included) with MSG_TRUNC, so the return value is the
 // frame's real length even when it did not fit (then larger than len). A VLAN tag the kernel
 // kept aside is reported in tpid/tci (tpid 0: none). Returns -1 with errno as recvmsg().
+// Frames the host sent out of the interface are skipped.
 ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept;
+// One recvmsg(), as above, without skipping: `outgoing` says whether the host sent the frame.
+ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci, bool& outgoing) noexcept;
 
 // The interface's current name ("" once it is gone from this namespace), its state (IFF_UP and
 // IFF_RUNNING) and MTU (0 if unknown), by index (0: none; also for other ports' interfaces).

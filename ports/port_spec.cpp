@@ -160,8 +160,12 @@ PortSpec parse_port_spec(const std::string& text) {
     ps.name = ps.ifname = parts[0];
     // No offload=off: without the header, a frame with a partial checksum (as veth peers and
     // guests send by default) could not be told from a corrupt one.
-    parse_opts(ps, parts, {"queues"});
+    parse_opts(ps, parts, {"queues", "ring"});
     if (const std::string* v = ps.opt("queues")) ps.queues = parse_queues(ps.text, *v);
+    if (const std::string* v = ps.opt("ring")) {
+      if (*v != "on" && *v != "off") fail("port '{}': ring must be on or off, not '{}'", text, *v);
+      ps.ring = *v == "on";
+    }
     ps.io = TapIo::syscall;  // a packet socket's frames need recvmsg() (ports/link_socket.h)
   } else if (kind == "dpdk") {
     ps.kind = PortKind::dpdk;

@@ -3,9 +3,11 @@
 //   tap:NAME[,OPTS]           raw-fd TAP by interface name (created if absent); recreate=on
 //                             re-creates it if the interface is deleted under the switch
 //   tapfd:N[,name=LABEL][,OPTS]  raw-fd TAP adopted from inherited file descriptor N
-//   link:NAME[,queues=N]      an existing kernel interface (a VM's tap that qemu holds, a veth
-//                             end) through a packet socket with offloads (ports/link_socket.h);
-//                             queues=N: N sockets in a fanout group, one per queue
+//   link:NAME[,queues=N][,ring=on|off]  an existing kernel interface (a VM's tap that qemu
+//                             holds, a veth end) through a packet socket with offloads
+//                             (ports/link_socket.h); queues=N: N sockets in a fanout group, one
+//                             per queue; ring=off reads each frame with recvmsg() instead of
+//                             from a receive ring (ports/link_ring.h; default on)
 //   dpdk:DEVARGS[,queues=N][,mtu=N][,offload=on|off]  any DPDK device, e.g. net_tap0,iface=vm2
 //                             or net_af_packet0,iface=vnet0; queues=N, mtu=N and offload= are
 //                             tapswitch's and are taken out of the devargs (net_vhost keeps
@@ -48,6 +50,7 @@ struct PortSpec {
   std::string ifname;                                      // kernel interface, if known up front
   int fd = -1;                                             // tapfd only
   bool recreate = false;                                   // tap: re-create the interface if it is deleted
+  bool ring = true;                                        // link: a receive ring (ring=on|off)
   uint16_t queues = 1;                                     // rx queues == tx queues (queues=N)
   std::string devargs;                                     // dpdk only
   std::vector<std::pair<std::string, std::string>> opts;   // key=val options (tap, tapfd, link)

@@ -82,6 +82,8 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   set_tx_offloads(tx);
   const unsigned mtu = kernel_mtu();
   set_mtu(mtu ? mtu : kDefaultMtu);
+  if (is_link() && spec.ring)
+    for (auto& q : q_) q->ring = LinkRxRing::create(spec.text, q->fd);
   if (spec.io == TapIo::uring) {  // automatic (not resolved by a config) means syscall, the default
     std::string why;
     for (auto& q : q_)
@@ -133,7 +135,8 @@ uint16_t TapPort::rx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
     ssize_t r;
     uint16_t tpid = 0, tci = 0;
     if (link)
-      r = recv_link_frame(q.fd, q.frames.read_at(q.slot), q.frames.read_len(), tpid, tci);
+      r = q.ring ? q.ring->recv(q.frames.read_at(q.slot), q.frames.read_len(), tpid, tci)
+                 : recv_link_frame(q.fd, q.frames.read_at(q.slot), q.frames.read_len(), tpid, tci);
     else
       r = ::read(q.fd, q.frames.read_at(q.slot), q.frames.read_len());
     if (r <= 0) {
@@ -267,7 +270,10 @@ PortStats TapPort::stats() const {
 
 void TapPort::describe(nlohmann::json& out) const {
   out["ifname"] = is_link() ? link_name(handle_.ifindex) : tap_ifname(handle_.fd.get());
-  if (is_link()) out["ifindex"] = handle_.ifindex;
+  if (is_link()) {
+    out["ifindex"] = handle_.ifindex;
+    out["rx_ring"] = q_[0]->ring != nullptr;  // ports/link_ring.h
+  }
   out["origin"] = to_string(handle_.origin);
   out["fd"] = handle_.fd.get();
   out["mtu"] = mtu();

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "dpdk/pkt_pool.h"
+#include "ports/link_ring.h"
 #include "ports/port.h"
 #include "ports/port_spec.h"
 #include "ports/tap_frames.h"
@@ -77,8 +78,10 @@ class TapPort final : public Port {
   // and reads run only when the worker asks); nothing to arm.
   int rx_notify_fd(uint16_t q) const noexcept override { return q_[q]->fd; }
   bool rx_notify_arm(uint16_t q) noexcept override { return !q_[q]->detached; }
-  // Reading an empty queue costs a system call, unless io_uring says it is empty.
+  // Reading an empty queue costs a system call, unless io_uring says it is empty or it is a
+  // packet socket's ring.
   bool rx_poll_costly(uint16_t q) const noexcept override {
+    if (q_[q]->ring) return false;  // an empty ring is a memory read
     return !q_[q]->uring || q_[q]->uring->rx_failed();
   }
   // A tun fd in error is detached for good; a packet socket's error is read once and gone.
@@ -111,6 +114,8 @@ class TapPort final : public Port {
     VnetHdrBuf tx_hdr;
     // Both paths, when io=uring and the kernel allows it.
     std::unique_ptr<TapUring> uring;
+    // link: the socket's receive ring (ports/link_ring.h).
+    std::unique_ptr<LinkRxRing> ring;
   };
 
   // A queue whose interface refused a write because it is down drops what it is given for the

@@ -55,6 +55,7 @@ def test(t):
         check(d.get("origin") == "link" and d.get("ifname") == h and d.get("vnet_hdr_len") == 10,
               f"port {h}'s details: {d}")
         check(d.get("offloads") == "csum tso4 tso6", f"port {h} offers {d.get('offloads')}")
+        check(d.get("rx_ring") is True, f"port {h} reads no receive ring: {d}")
     ping_all_pairs([(na, "10.83.0.1"), (nb, "10.83.0.2"), (nc, "10.83.0.3")])
 
     before = sw.ports()

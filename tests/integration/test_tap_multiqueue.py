@@ -11,8 +11,8 @@
    exit 2) and still works without it.
 3. An adopted fd of a multi-queue tap, already in its namespace, with queues=2: the switch opens
    the second queue inside that namespace; an adopted single-queue fd with queues=2 is refused.
-4. link: ports with queues=2 (two packet sockets in a hash fanout group each) on veth pairs under
-   --workers 2: the flows are spread over both sockets, all arrive, each in order; TCP passes
+4. link: ports with queues=2 (two packet sockets in a hash fanout group each; one reads receive
+   rings, the other, ring=off, recvmsg()) on veth pairs under --workers 2: the flows are spread over both sockets, all arrive, each in order; TCP passes
    its checksum; nothing is dropped; frames the host sends out of the interface are not switched.
 """
 import os
@@ -165,7 +165,7 @@ def adopted(t):
 def link_fanout(t):
     ha, a = t.veth("la", "lb")
     hb, b = t.veth("lc", "ld")
-    sw = t.daemon([f"link:{ha},queues=2", f"link:{hb},queues=2"], args=["--workers", "2"])
+    sw = t.daemon([f"link:{ha},queues=2", f"link:{hb},queues=2,ring=off"], args=["--workers", "2"])
     na, nb = t.netns("la"), t.netns("lb")
     na.take(a, "10.84.0.1/24")
     nb.take(b, "10.84.0.2/24")
@@ -173,6 +173,8 @@ def link_fanout(t):
     for n in (ha, hb):
         check(ports[n]["rx_queues"] == 2 and ports[n]["tx_queues"] == 2 and len(ports[n]["details"]["queues"]) == 2,
               f"{n}: {ports[n]}")
+    check(ports[ha]["details"]["rx_ring"] and not ports[hb]["details"]["rx_ring"], "rx_ring: "
+          f"{ports[ha]['details']['rx_ring']} for {ha}, {ports[hb]['details']['rx_ring']} for {hb} (ring=off)")
     owned = sorted((w["index"], q["port"], q["queue"]) for w in sw.ctl("show", "workers") for q in w["rx_queues"])
     check(owned == [(0, ha, 0), (0, hb, 0), (1, ha, 1), (1, hb, 1)], f"rx queue placement: {owned}")
     ping_all_pairs([(na, "10.84.0.1"), (nb, "10.84.0.2")])

@@ -139,11 +139,14 @@ TEST(PortSpec, OptionTwice) { expect_error({"--port", "tapfd:5,name=a,name=b"}, 
 TEST(PortSpec, FdNotANumber) { expect_error({"--port", "tapfd:five"}, "'five' is not a file descriptor number"); }
 TEST(PortSpec, FdNegative) { expect_error({"--port", "tapfd:-3"}, "not a file descriptor number"); }
 TEST(PortSpec, FdStdio) { expect_error({"--port", "tapfd:1"}, "stdin, stdout or stderr"); }
-TEST(PortSpec, LinkTakesQueuesOnly) {
-  expect_error({"--port", "link:vnet0,offload=off"}, "unknown option 'offload' (known: queues)");
+TEST(PortSpec, LinkTakesQueuesAndRing) {
+  expect_error({"--port", "link:vnet0,offload=off"}, "unknown option 'offload' (known: queues, ring)");
   expect_error({"--port", "link:vnet0,queues=0"}, "queues");
+  expect_error({"--port", "link:vnet0,ring=no"}, "ring must be on or off");
   EXPECT_EQ(parse_port_spec("link:vnet0,queues=2").queues, 2);
   EXPECT_EQ(parse_port_spec("link:vnet0").queues, 1);
+  EXPECT_TRUE(parse_port_spec("link:vnet0").ring);
+  EXPECT_FALSE(parse_port_spec("link:vnet0,ring=off").ring);
 }
 TEST(PortSpec, LinkSameInterfaceAsTap) {
   expect_error({"--port", "tap:vm1", "--port", "link:vm1"}, "a port named 'vm1' is already configured");

@@ -31,16 +31,18 @@ class Tapswitch(System):
     max_ports = 0
     fdb_scaling = True
 
-    def __init__(self, kind, workers=1, poll=None, io=None, wake=None):
+    def __init__(self, kind, workers=1, poll=None, io=None, wake=None, ring=None):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
         poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
         io: --tap-io syscall or uring (None: tapswitch's default, syscall);
-        wake: --wake-cpu any or home (None: tapswitch's default, others)."""
+        wake: --wake-cpu any or home (None: tapswitch's default, others);
+        ring: "off" reads link: ports with recvmsg() instead of a receive ring (None: the default, on)."""
         self.kind = kind
         self.workers = workers
         self.poll = poll
         self.io = io
         self.wake = wake
+        self.ring = ring
         self.key = f"tapswitch-{kind.replace('_', '')}"
         self.label = KIND_LABEL[kind]
         self.tag = KIND_TAG[kind]
@@ -56,13 +58,17 @@ class Tapswitch(System):
             self.key += f"-{io}"
             self.label += f", --tap-io {io}"
             self.tag = "tq" if poll == "busy" else "ty"
+        if ring:
+            self.key += f"-ring{ring}"
+            self.label += f", ring={ring}"
+            self.tag = "tz"
         if wake:
             self.key += f"-{wake}"
             self.label += f", --wake-cpu {wake}"
             self.tag = "th" if wake == "home" else "tk"
         self.max_ports = 0 if kind == "tap" else 16  # 256 net_tap ports want ~700 MB of mbufs
         self.fdb_scaling = kind == "tap" and workers == 1 and not poll and not io and not wake
-        self.ports_scaling = workers == 1 and not poll and not wake  # the others: core table only
+        self.ports_scaling = workers == 1 and not poll and not wake and not ring  # the others: core table only
 
     def unavailable(self, s):
         for b in (s.tapswitch, s.ctl_binary()):
@@ -92,7 +98,8 @@ class Tapswitch(System):
     def spec(self, index, ifname):
         q = f",queues={self.workers}" if self.workers > 1 else ""
         if self.kind == "link":
-            return f"link:{ifname}x{q}"  # the host end of the veth whose other end is ifname
+            r = f",ring={self.ring}" if self.ring else ""
+            return f"link:{ifname}x{q}{r}"  # the host end of the veth whose other end is ifname
         return f"tap:{ifname}{q}" if self.kind == "tap" else f"dpdk:net_tap{index},iface={ifname}{q}"
 
     @staticmethod
