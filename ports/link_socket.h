@@ -14,7 +14,7 @@
 // the packet's metadata (it always does for a tagged frame it receives) comes back through
 // PACKET_AUXDATA and is put back into the frame here.
 //
-// Control plane only, except recv_link_frame() (the port's rx thread).
+// Control plane only, except recv_link_frame() and recv_link_one() (the port's rx thread).
 #pragma once
 
 #include <sys/types.h>

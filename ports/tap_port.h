@@ -7,9 +7,10 @@
 // Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd); and `link:NAME`,
 // an existing interface read and written through a packet socket with the same framing (a
 // virtio-net header, one frame per call; ports/link_socket.h), always with io=syscall, one
-// socket per queue (a fanout group). Its frames come with recvmsg(), which also says when one
-// did not fit (rx_oversize) and gives back the VLAN tag the kernel kept aside; frames the kernel
-// dropped because the socket's queue was full are rx_missed.
+// socket per queue (a fanout group). Its frames come from the socket's receive ring
+// (ports/link_ring.h; ring=off: recvmsg() for each), which also says when one did not fit
+// (rx_oversize) and gives back the VLAN tag the kernel kept aside; frames the kernel dropped
+// because the ring or the socket's queue was full are rx_missed.
 //
 // Offloads (offload=on, the default): the fd carries a virtio-net header and the kernel side
 // hands over GSO frames of up to 64 KB with partial checksums, and takes them back, for the
