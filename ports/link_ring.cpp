@@ -38,6 +38,8 @@ std::unique_ptr<LinkRxRing> LinkRxRing::create(const std::string& spec, int fd) 
   req.tp_block_nr = kSlots * kSlotSize / kBlockSize;
   req.tp_frame_size = kSlotSize;
   req.tp_frame_nr = kSlots;
+  // The socket is bound already: setting the ring empties its queue (checked on this kernel), so
+  // no frame that arrived before can be taken for the next slot's TP_STATUS_COPY frame.
   set_opt(spec, fd, PACKET_RX_RING, &req, sizeof req, "a receive ring (PACKET_RX_RING)");
   std::unique_ptr<LinkRxRing> r(new LinkRxRing(fd));
   r->map_len_ = size_t{kSlots} * kSlotSize;
