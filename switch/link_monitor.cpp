@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+#include <utility>
+
 #include "base/error.h"
 #include "switch/switch.h"
 
@@ -21,8 +24,15 @@ void LinkMonitor::tick() {
           spdlog::info("port {}: interface {}", rec->port->name(),
                        rec->spec.recreate ? "re-created and attached again" : "present, attached");
           st = State::unknown;  // logged as up or down on the next tick
+          refused_.erase(id);
         } catch (const Error& e) {
-          spdlog::debug("port {}: cannot attach again yet: {}", rec->spec.name, e.what());
+          // Not there yet is what a waiting port expects; anything else (the interface came
+          // back as a bridge's port, say) is said once, and again only if the reason changes.
+          const std::string why = e.what();
+          if (why.find("there is no interface named") != std::string::npos)
+            spdlog::debug("port {}: cannot attach yet: {}", rec->spec.name, why);
+          else if (std::exchange(refused_[id], why) != why)
+            spdlog::warn("port {}: cannot attach: {}; trying again every second", rec->spec.name, why);
         }
       }
     } else {
@@ -42,6 +52,7 @@ void LinkMonitor::tick() {
     }
     now[id] = st;
   }
+  std::erase_if(refused_, [&](const auto& kv) { return !now.count(kv.first); });  // removed ports
   last_ = std::move(now);
 }
 

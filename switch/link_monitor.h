@@ -8,7 +8,8 @@
 //    retried every tick until it works;
 //  - a `link:NAME` port is attached again, with its counters, once an interface of that name
 //    exists again (a VM restarted, its tap made anew by qemu), looked for every tick; so is
-//    one added before its interface existed (Switch::add_port).
+//    one added before its interface existed (Switch::add_port). If opening fails for another
+//    reason (the interface came back as a bridge's port), that is logged once (warn).
 // Which kinds can tell that their interface is gone: raw-fd taps (tap:, tapfd:), link: and
 // net_tap ports. Others (af_packet, ...) only go down.
 //
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 namespace tapswitch {
 
@@ -31,6 +33,7 @@ class LinkMonitor {
   enum class State { unknown, up, down, gone };
   Switch& sw_;
   std::map<uint16_t, State> last_;
+  std::map<uint16_t, std::string> refused_;  // why a detached port could not open, as last logged
 };
 
 }  // namespace tapswitch

@@ -15,8 +15,9 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
     the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
     the same name (a restarted VM's tap): attached again by itself, counters kept;
   - bad specs are refused with a reason: not Ethernet, a bridge's port, an option; a port for an
-    interface that does not exist yet (configured at start, or added later) waits, and is
-    attached once the interface appears.
+    interface that does not exist yet (configured at start, or added later) waits; when it
+    appears as a bridge's port the switch says once why it cannot attach, and attaches once the
+    interface leaves the bridge.
 """
 import time
 
@@ -34,7 +35,8 @@ def test(t):
     hy = t.name("hy")  # configured, but no such interface: the switch starts, the port waits
     sw = t.daemon([f"link:{ha}", f"link:{hb}", f"tap:{c_if}", f"tap:{d_if},offload=off", f"link:{hy}"],
                   allow=[rf"warning port {hb}: its interface was deleted",
-                         rf"warning port ({hy}|{t.name('hz')}) .* there is no interface named"])
+                         rf"warning port ({hy}|{t.name('hz')}) .* there is no interface named",
+                         rf"warning port {t.name('hz')}: cannot attach: .* is a port of"])
     p = sw.ports()[hy]
     check(p["state"] == "gone" and p["details"].get("waiting") is True, f"{hy}, configured without an interface: {p}")
     r = sw.ctl_run("port", "del", hy)
@@ -167,6 +169,14 @@ def test(t):
     tslib._cleanup.push(sh, "ip", "link", "del", hz, check=False)
     sh("ip", "link", "add", hz, "type", "veth", "peer", "name", z_if)
     sh("sysctl", "-qw", f"net.ipv6.conf.{hz}.disable_ipv6=1")
+    # It appears as a bridge's port first: refused, said once, not attached.
+    sh("ip", "link", "set", hz, "master", br)
+    wait_for(lambda: f"port {hz}: cannot attach" in sw.log(), f"the switch to say why {hz} cannot attach")
+    time.sleep(2.2)
+    said = sw.log().count(f"port {hz}: cannot attach")
+    check(said == 1 and sw.ports()[hz]["state"] == "gone", f"{hz} as a bridge's port: said {said} times, "
+          f"state {sw.ports()[hz]['state']}")
+    sh("ip", "link", "set", hz, "nomaster")
     sh("ip", "link", "set", hz, "up")
     nz = t.netns("z")
     nz.take(z_if, "10.83.0.5/24")
