@@ -1,7 +1,6 @@
 #include "ports/link_ring.h"
 
 #include <linux/if_packet.h>
-#include <net/ethernet.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -74,11 +73,7 @@ ssize_t LinkRxRing::recv(uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci
       // reported too long, as recvmsg() with MSG_TRUNC would.
       r = h->tp_snaplen < h->tp_len ? static_cast<ssize_t>(len) + 1
                                     : static_cast<ssize_t>(h->tp_len + kPacketVnetHdrLen);
-      tpid = tci = 0;
-      if (status & TP_STATUS_VLAN_VALID) {
-        tci = h->tp_vlan_tci;
-        tpid = (status & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : ETH_P_8021Q;
-      }
+      kept_vlan(status, h->tp_vlan_tci, h->tp_vlan_tpid, tpid, tci);
     }
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     head_ = head_ + 1 == kSlots ? 0 : head_ + 1;

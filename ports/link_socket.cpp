@@ -168,10 +168,7 @@ ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t
       continue;
     tpacket_auxdata aux;
     std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
-    if (aux.tp_status & TP_STATUS_VLAN_VALID) {
-      tci = aux.tp_vlan_tci;
-      tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) && aux.tp_vlan_tpid ? aux.tp_vlan_tpid : ETH_P_8021Q;
-    }
+    kept_vlan(aux.tp_status, aux.tp_vlan_tci, aux.tp_vlan_tpid, tpid, tci);
   }
   return r;
 }

@@ -17,6 +17,8 @@
 // Control plane only, except recv_link_frame() and recv_link_one() (the port's rx thread).
 #pragma once
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -44,6 +46,15 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
 // kept aside is reported in tpid/tci (tpid 0: none). Returns -1 with errno as recvmsg().
 // Frames the host sent out of the interface are skipped.
 ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci) noexcept;
+// The VLAN tag the kernel kept aside for a frame, from the status, TCI and TPID it reports with
+// it (PACKET_AUXDATA, or a receive ring slot's header); tpid 0: none.
+inline void kept_vlan(uint32_t status, uint16_t vlan_tci, uint16_t vlan_tpid, uint16_t& tpid, uint16_t& tci) noexcept {
+  tpid = tci = 0;
+  if (!(status & TP_STATUS_VLAN_VALID)) return;
+  tci = vlan_tci;
+  tpid = (status & TP_STATUS_VLAN_TPID_VALID) && vlan_tpid ? vlan_tpid : ETH_P_8021Q;
+}
+
 // One recvmsg(), as above, without skipping: `outgoing` says whether the host sent the frame.
 ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t& tci, bool& outgoing) noexcept;
 

@@ -70,6 +70,21 @@ def udp_flows(src_ns, dst_ns, dst_ip):
             s.close()
 
 
+def flows_over_queues(sw, port, src_ns, dst_ns, dst_ip):
+    """udp_flows from src_ns to dst_ip: every datagram arrives, each flow in order, and every rx
+    queue of `port` (src_ns's) carried some flows whole. Returns the frames per queue."""
+    before = [q["rx_packets"] for q in sw.ports()[port]["details"]["queues"]]
+    got = udp_flows(src_ns, dst_ns, dst_ip)
+    lost = {f: PER_FLOW - len(s) for f, s in got.items() if len(s) != PER_FLOW}
+    check(not lost, f"datagrams lost per flow: {lost}")
+    disordered = [f for f, s in got.items() if s != list(range(PER_FLOW))]
+    check(not disordered, f"flows reordered: {disordered}")
+    after = [q["rx_packets"] for q in sw.ports()[port]["details"]["queues"]]
+    per_queue = [x - y for x, y in zip(after, before)]
+    check(all(n >= PER_FLOW for n in per_queue), f"the kernel did not use every queue of {port}: {per_queue} frames")
+    return per_queue
+
+
 def created(t):
     a, b = t.name("a"), t.name("b")
     sw = t.daemon([f"tap:{a},queues=2", f"tap:{b},queues=2"], args=["--workers", "2"])
@@ -88,15 +103,7 @@ def created(t):
     say(f"{a} and {b}: multi-queue taps, 2 queues each, one of each per worker")
 
     ping_all_pairs([(na, "10.81.0.1"), (nb, "10.81.0.2")])
-    before = [q["rx_packets"] for q in sw.ports()[a]["details"]["queues"]]
-    got = udp_flows(na, nb, "10.81.0.2")
-    lost = {f: PER_FLOW - len(s) for f, s in got.items() if len(s) != PER_FLOW}
-    check(not lost, f"datagrams lost per flow: {lost}")
-    disordered = [f for f, s in got.items() if s != list(range(PER_FLOW))]
-    check(not disordered, f"flows reordered: {disordered}")
-    after = [q["rx_packets"] for q in sw.ports()[a]["details"]["queues"]]
-    per_queue = [x - y for x, y in zip(after, before)]
-    check(all(n >= PER_FLOW for n in per_queue), f"the kernel did not use both queues of {a}: {per_queue} frames")
+    per_queue = flows_over_queues(sw, a, na, nb, "10.81.0.2")
     say(f"{FLOWS} UDP flows x {PER_FLOW}: all arrived in order, over {a}'s queues as {per_queue}")
 
     gbps = tcp_transfer(t, na, nb, "10.81.0.2", nbytes=8 << 20, port=5311)
@@ -178,15 +185,7 @@ def link_fanout(t):
     owned = sorted((w["index"], q["port"], q["queue"]) for w in sw.ctl("show", "workers") for q in w["rx_queues"])
     check(owned == [(0, ha, 0), (0, hb, 0), (1, ha, 1), (1, hb, 1)], f"rx queue placement: {owned}")
     ping_all_pairs([(na, "10.84.0.1"), (nb, "10.84.0.2")])
-    before = [q["rx_packets"] for q in sw.ports()[ha]["details"]["queues"]]
-    got = udp_flows(na, nb, "10.84.0.2")
-    lost = {f: PER_FLOW - len(s) for f, s in got.items() if len(s) != PER_FLOW}
-    check(not lost, f"datagrams lost per flow: {lost}")
-    disordered = [f for f, s in got.items() if s != list(range(PER_FLOW))]
-    check(not disordered, f"flows reordered: {disordered}")
-    after = [q["rx_packets"] for q in sw.ports()[ha]["details"]["queues"]]
-    per_queue = [x - y for x, y in zip(after, before)]
-    check(all(n >= PER_FLOW for n in per_queue), f"the fanout group did not use both sockets of {ha}: {per_queue}")
+    per_queue = flows_over_queues(sw, ha, na, nb, "10.84.0.2")
     say(f"link: ports with queues=2 (fanout groups): {FLOWS} UDP flows x {PER_FLOW} all arrived in order, "
         f"over {ha}'s sockets as {per_queue}")
     gbps = tcp_transfer(t, na, nb, "10.84.0.2", nbytes=8 << 20, port=5312)
