@@ -83,6 +83,15 @@ struct LinkState {
   bool gone = false;        // the interface behind the port no longer exists (deleted)
 };
 
+// The kernel interface a port sends through and receives from, where it has one: its network
+// namespace (the nsfs inode) and its name there. Two ports on one interface would send every
+// flood back in (a tapfd: port's tap also added as link:NAME).
+struct KernelInterface {
+  uint64_t netns = 0;
+  std::string name;  // "": none known
+  bool operator==(const KernelInterface&) const = default;
+};
+
 class Port {
  public:
   Port(std::string name, PortKind kind) : name_(std::move(name)), kind_(kind) {}
@@ -103,6 +112,9 @@ class Port {
   // Re-reads what may change behind the switch's back (the kernel interface's MTU). Control
   // thread only; the control loop calls it about once a second.
   virtual void refresh() {}
+
+  // The kernel interface behind the port ({} where none, or where it cannot be read).
+  virtual KernelInterface kernel_interface() const { return {}; }
 
   virtual uint16_t rx_queues() const noexcept { return 1; }
   virtual uint16_t tx_queues() const noexcept { return 1; }

@@ -240,6 +240,11 @@ LinkState TapPort::link() const {
   return s;
 }
 
+KernelInterface TapPort::kernel_interface() const {
+  if (is_link()) return {own_netns(), link_name(handle_.ifindex)};  // opened in this namespace
+  return {tap_netns(handle_.fd.get()), tap_ifname(handle_.fd.get())};
+}
+
 void TapPort::refresh() {
   const unsigned mtu = kernel_mtu();
   if (mtu && mtu != this->mtu()) {

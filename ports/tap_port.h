@@ -73,6 +73,7 @@ class TapPort final : public Port {
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
   void refresh() override;
+  KernelInterface kernel_interface() const override;
   uint16_t rx_queues() const noexcept override { return handle_.queues(); }
   uint16_t tx_queues() const noexcept override { return handle_.queues(); }
   // The queue's fd itself polls readable when a frame waits (io_uring's poll waits on it too,

@@ -262,6 +262,17 @@ std::string tap_ifname(int fd) {
   return ifr.ifr_name;
 }
 
+uint64_t tap_netns(int fd) {
+  UniqueFd ns(::ioctl(fd, TUNGETDEVNETNS));
+  struct stat st {};
+  return ns && ::fstat(ns.get(), &st) == 0 ? st.st_ino : 0;
+}
+
+uint64_t own_netns() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
+}
+
 int find_own_tun_fd(const std::string& ifname) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {

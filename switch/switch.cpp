@@ -13,6 +13,7 @@
 #include "fdb/fdb_static.h"
 #include "ports/absent_port.h"
 #include "ports/port_factory.h"
+#include "ports/tun.h"
 
 namespace tapswitch {
 
@@ -94,6 +95,7 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   for (const PortSpec& spec : config.ports) {
     bool waiting = false;
     auto port = open_or_wait(spec, waiting);
+    check_clash(spec, *port);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
     slots_[id]->detached = waiting;
@@ -109,9 +111,30 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
 }
 
 std::unique_ptr<Port> Switch::open_or_wait(const PortSpec& spec, bool& waiting) {
+  // The interface the spec names, in this namespace, before opening it (tap:NAME would attach
+  // to a tapfd: port's tap as a second holder).
+  if (!spec.ifname.empty()) check_interface_free(spec, {own_netns(), spec.ifname});
   waiting = spec.kind == PortKind::link && ::if_nametoindex(spec.ifname.c_str()) == 0;
   if (waiting) return std::make_unique<AbsentPort>(spec);
   return open_port(spec, *pool_);
+}
+
+void Switch::check_interface_free(const PortSpec& spec, const KernelInterface& iface, int self) const {
+  if (iface.name.empty()) return;
+  for (const PortRecord* r : ports())
+    if (r->id != self && !r->detached && r->port->kernel_interface() == iface)
+      fail("port '{}': interface '{}' is switched by port '{}' already (both would send every flood back in)",
+           spec.text, iface.name, r->spec.text);
+}
+
+void Switch::check_clash(const PortSpec& spec, const Port& port, int self) const {
+  check_interface_free(spec, port.kernel_interface(), self);
+  for (const PortRecord* r : ports())
+    if (r->id != self && r->port->name() == port.name())
+      fail("port '{}': its name '{}' is taken by port '{}' already{}", spec.text, port.name(), r->spec.text,
+           spec.kind == PortKind::tapfd || r->spec.kind == PortKind::tapfd
+               ? " (a tapfd: port is named after its tap unless given name=)"
+               : "");
 }
 
 void Switch::log_added(const PortRecord& rec) {
@@ -170,6 +193,7 @@ const PortRecord& Switch::add_port(const PortSpec& given) {
   const uint16_t id = free_id();
   bool waiting = false;
   auto port = open_or_wait(spec, waiting);
+  check_clash(spec, *port);
   baseline_[id] = {};
   baseline_[id] = totals(id);  // what a former holder of the id counted
   slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
@@ -209,6 +233,7 @@ void Switch::reattach_port(uint16_t id) {
   PortRecord* rec = slots_.at(id).get();
   if (!rec || !rec->detached) return;
   auto port = open_port(rec->spec, *pool_);
+  check_clash(rec->spec, *port, id);
   rec->earlier += rec->port->stats();
   rec->port = std::move(port);  // the old one closes here; no worker names it
   rec->detached = false;

@@ -99,6 +99,11 @@ class Switch {
   // (ports/absent_port.h) and waiting = true: the record is then added detached.
   std::unique_ptr<Port> open_or_wait(const PortSpec& spec, bool& waiting);
   void log_added(const PortRecord& rec);
+  // Throws Error if a port (other than `self`) switches that kernel interface.
+  void check_interface_free(const PortSpec& spec, const KernelInterface& iface, int self = -1) const;
+  // Throws Error if another port (other than `self`) has the name `port` took (a tapfd: port is
+  // named after its tap) or switches the same kernel interface.
+  void check_clash(const PortSpec& spec, const Port& port, int self = -1) const;
   void replan(bool strict_pins = false);
   void discard_ring(uint16_t port, Ring& ring);  // frees a tx ring's frames, counting them
 

@@ -92,6 +92,18 @@ def test(t):
             [held, "in use"], keep=[held])
     run_bad(t, "net_tap on a tap held by another process", ["--port", f"dpdk:net_tap0,iface={held}"],
             [held, "TUNSETIFF"], keep=[held])
+    # One interface, two ports: a loop (the tap's name is known only once the fd is adopted).
+    fd2 = os.dup(fd)
+    for label, ports, which in [
+            ("a tapfd port's tap again as link:", [f"tapfd:{fd}", f"link:{held}"], f"link:{held}"),
+            ("link: before a tapfd port of its interface", [f"link:{held}", f"tapfd:{fd},name=vm"],
+             f"tapfd:{fd},name=vm"),
+            ("a tapfd port's tap again as tap:", [f"tapfd:{fd},name=vm", f"tap:{held}"], f"tap:{held}"),
+            ("one tap by two fds", [f"tapfd:{fd}", f"tapfd:{fd2},name=vm"], f"tapfd:{fd2},name=vm")]:
+        args = [a for p in ports for a in ("--port", p)]
+        run_bad(t, label, args, [f"port '{which}': interface '{held}' is switched by port '{ports[0]}'"],
+                keep=[held], pass_fds=(fd, fd2))
+    os.close(fd2)
     t.release_tap(fd)
     tslib.wait_for(lambda: not tslib.link_exists(held), f"{held} to go once closed")
 
