@@ -104,8 +104,14 @@ def test(t):
         run_bad(t, label, args, [f"port '{which}': interface '{held}' is switched by port '{ports[0]}'"],
                 keep=[held], pass_fds=(fd, fd2))
     os.close(fd2)
+    # Moved away, the tap is another interface than a new tap of its name here, but its port
+    # would have that name too.
+    away = t.netns("away")
+    away.take(held)
+    run_bad(t, "a tapfd port named as another port", ["--port", f"tapfd:{fd}", "--port", f"tap:{held}"],
+            [f"port 'tap:{held}': its name '{held}' is taken by port 'tapfd:{fd}'", "name="], pass_fds=(fd,))
     t.release_tap(fd)
-    tslib.wait_for(lambda: not tslib.link_exists(held), f"{held} to go once closed")
+    tslib.wait_for(lambda: not tslib.link_exists(held, away.name), f"{held} to go once closed")
 
     run_bad(t, "no /dev/net/tun", ["--port", f"tap:{a}"], ["/dev/net/tun"],
             wrapper=["unshare", "-m", "sh", "-c", SHELL_NO_TUN])
