@@ -1,5 +1,6 @@
 #include "ports/tap_port.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -211,6 +212,71 @@ uint16_t TapPort::tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   return i;
 }
 
+uint16_t TapPort::tx_sendmmsg(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
+  const uint8_t hdr_len = handle_.offloads.vnet_hdr_len;
+  mmsghdr msgs[kTxBatch];
+  VnetHdrBuf hdrs[kTxBatch];
+  iovec iov[4 * kMaxTxIov];
+  uint64_t sent = 0, bytes = 0, errors = 0;
+  uint16_t done = 0;  // frames taken: sent, or dropped and counted
+  bool stop = false;  // the socket said try later (the caller keeps the rest), or the link is down
+  while (done < n && !stop) {
+    // Messages for pkts[done..end): as many as msgs and iov hold. msgs[i] is pkts[done + i].
+    unsigned k = 0, used = 0;
+    uint16_t end = done;
+    while (end < n && k < kTxBatch) {
+      rte_mbuf* m = pkts[end];
+      iovec* v = iov + used;
+      unsigned c;
+      if (uint8_t* p = header_in_headroom(m, hdr_len)) {
+        *v = {p, static_cast<size_t>(hdr_len + m->data_len)};
+        c = 1;
+      } else {
+        if (used + kMaxTxIov > std::size(iov)) break;  // send these first
+        c = tx_iov(m, hdrs[k], hdr_len, v);
+        if (unlikely(c == 0)) {  // a chain too long to send: dropped once those before it are sent
+          if (k) break;
+          ++errors;
+          q.tx.last_error.set(EMSGSIZE);
+          ++end;
+          ++done;
+          continue;
+        }
+      }
+      msgs[k].msg_hdr = msghdr{};
+      msgs[k].msg_hdr.msg_iov = v;
+      msgs[k].msg_hdr.msg_iovlen = c;
+      used += c;
+      ++k;
+      ++end;
+    }
+    for (unsigned i = 0; i < k && !stop;) {
+      const int r = ::sendmmsg(q.fd, msgs + i, k - i, MSG_DONTWAIT);
+      if (r >= 0) {
+        for (int j = 0; j < r; ++j) bytes += pkts[done + j]->pkt_len;
+        sent += static_cast<unsigned>(r);
+        i += static_cast<unsigned>(r);
+        done = static_cast<uint16_t>(done + r);
+      } else if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
+        stop = true;
+      } else if (errno == ENETDOWN || errno == EIO) {  // every frame would meet it: drop them all
+        q.tx.count_failed(errno, n - done);
+        done = n;
+        stop = true;
+      } else {  // message i is refused; the rest are tried again
+        q.tx.count_failed(errno);
+        ++i;
+        ++done;
+      }
+    }
+  }
+  rte_pktmbuf_free_bulk(pkts, done);
+  q.tx.packets.add(sent);
+  q.tx.bytes.add(bytes);
+  if (errors) q.tx.errors.add(errors);
+  return done;
+}
+
 uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept {
   Queue& q = *q_[queue];
   if (q.tx_down_until) [[unlikely]] {
@@ -222,7 +288,9 @@ uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept
     q.tx_down_until = 0;  // try again
   }
   const uint64_t down = q.tx.link_down.get();
-  const uint16_t took = q.uring ? q.uring->tx(pkts, n, handle_.offloads.vnet_hdr_len, q.tx) : tx_syscall(q, pkts, n);
+  const uint16_t took = q.uring     ? q.uring->tx(pkts, n, handle_.offloads.vnet_hdr_len, q.tx)
+                        : is_link() ? tx_sendmmsg(q, pkts, n)
+                                    : tx_syscall(q, pkts, n);
   if (q.tx.link_down.get() != down) [[unlikely]]
     q.tx_down_until = rte_rdtsc() + rte_get_tsc_hz() / kTxDownHoldPerSecond;
   return took;

