@@ -289,9 +289,9 @@ bool TapIfControl::with(int tap_fd, const std::function<bool(int, const std::str
   std::string name = tap_ifname(tap_fd);
   if (name.empty()) return false;
   UniqueFd ns(::ioctl(tap_fd, TUNGETDEVNETNS));
-  struct stat there {}, here {};
-  if (!ns || ::fstat(ns.get(), &there) != 0 || ::stat("/proc/self/ns/net", &here) != 0) return false;
-  if (there.st_ino == here.st_ino && there.st_dev == here.st_dev) {
+  struct stat there {};
+  if (!ns || ::fstat(ns.get(), &there) != 0) return false;
+  if (there.st_ino == own_netns()) {  // (every namespace's nsfs inode is on the one nsfs device)
     if (!sock_) sock_.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     return sock_ && fn(sock_.get(), name);
   }
