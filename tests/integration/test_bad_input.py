@@ -104,6 +104,14 @@ def test(t):
         run_bad(t, label, args, [f"port '{which}': interface '{held}' is switched by port '{ports[0]}'"],
                 keep=[held], pass_fds=(fd, fd2))
     os.close(fd2)
+    # The same at run time: the adopted tap cannot be added again by name.
+    sw = t.daemon([f"tapfd:{fd},name=vm"], pass_fds=(fd,))
+    r = sw.ctl_run("port", "add", f"link:{held}")
+    check(r.returncode == 1 and f"interface '{held}' is switched by port 'tapfd:{fd},name=vm'" in r.stderr,
+          f"port add link:{held} beside tapfd:{fd}: exit code {r.returncode}: {r.stderr.strip()}")
+    check(list(sw.ports()) == ["vm"], f"ports changed: {list(sw.ports())}")
+    sw.stop()
+    say(f"ok  port add link:{held} beside its tapfd port: {r.stderr.strip()}")
     # Moved away, the tap is another interface than a new tap of its name here, but its port
     # would have that name too.
     away = t.netns("away")
