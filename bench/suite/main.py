@@ -14,7 +14,7 @@ from .stats import Results
 from .systems import all_systems
 from .systems.ovs import log_problems
 
-CORE = ("tcp", "rate", "ping", "idle")
+CORE = ("tcp", "rate", "ping", "loadping", "idle")
 STUDIES = ("ports", "fdb", "workers")
 OTHER = ("micro",)
 
@@ -134,6 +134,10 @@ def core_pass(x, s, results, run, log):
             r = workloads.ping(topo, s)
             for k in ("min", "avg", "p99"):
                 add(f"ping_{k}", r[k], lost=r["lost"])
+        if "loadping" not in s.skip:
+            r = workloads.ping_under_load(topo, s, prefix)
+            for k in ("avg", "p99"):
+                add(f"load_ping_{k}", r[k], lost=r["lost"])
         if "idle" not in s.skip:
             add("idle_cpu", workloads.idle_cpu(topo, s))
     if x.key.startswith("ovs"):

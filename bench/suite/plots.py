@@ -10,6 +10,7 @@ BAR_GROUPS = {
     "tcp.png": ("TCP throughput (Gbit/s)", ["tcp1", "tcp4"]),
     "frames.png": ("Frame rate pa -> pb (kpps)", ["rate60", "rate1514"]),
     "latency.png": ("Ping round trip (µs)", ["ping_min", "ping_avg", "ping_p99"]),
+    "latency-load.png": ("Ping round trip during one TCP stream pa -> pb (µs)", ["load_ping_avg", "load_ping_p99"]),
 }
 HEADER = 'set terminal pngcairo size 960,540 noenhanced font "sans,10"\nset datafile missing "?"\n'
 

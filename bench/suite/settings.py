@@ -42,5 +42,10 @@ class Settings:
                         ping_count=30, idle_seconds=1.0, ports_steps=[2, 16], fdb_steps=[1000],
                         workers_steps=[1, 2])
 
+    @property
+    def load_ping_count(self):
+        """Pings under TCP load: a third of ping_count (the stream must outlast them)."""
+        return max(10, self.ping_count // 3)
+
     def ctl_binary(self):
         return self.tapswitchctl or os.path.join(os.path.dirname(self.tapswitch), "tapswitchctl")

@@ -12,6 +12,8 @@ METRICS = {
     "ping_min": ("ping min", "µs", False),
     "ping_avg": ("ping avg", "µs", False),
     "ping_p99": ("ping p99", "µs", False),
+    "load_ping_avg": ("ping avg under TCP load", "µs", False),
+    "load_ping_p99": ("ping p99 under TCP load", "µs", False),
     "idle_cpu": ("idle CPU", "% of a core", False),
 }
 

@@ -99,6 +99,16 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
+def _ping_rtts(topo, s, count):
+    """{min, avg, p99} in µs and `lost` of `count` pings pa -> pb every settings.ping_interval s."""
+    r = proc.run(["ping", "-i", s.ping_interval, "-c", count, "-W", "1", topo.ip_b], ns=topo.ns_a,
+                 cpu=s.gen_cpu, check=False, timeout=count * (s.ping_interval + 0.01) + 60)
+    rtts = sorted(float(m) * 1000 for m in re.findall(r"time=([\d.]+) ms", r.stdout))
+    if not rtts:
+        raise proc.CommandError(f"ping got no replies: {r.stdout[-300:]} {r.stderr[-300:]}")
+    return {"min": rtts[0], "avg": sum(rtts) / len(rtts), "p99": percentile(rtts, 99), "lost": count - len(rtts)}
+
+
 def ping(topo, s):
     """Round-trip times of pings every settings.ping_interval s: min, avg, p99 in µs. With
     settings.ping_background, a second ping flow (its own ICMP id) runs meanwhile; only the
@@ -108,16 +118,39 @@ def ping(topo, s):
         background = proc.Process(["ping", "-q", "-i", str(s.ping_background), topo.ip_b], ns=topo.ns_a,
                                   cpu=s.gen_cpu)
     try:
-        r = proc.run(["ping", "-i", s.ping_interval, "-c", s.ping_count, "-W", "1", topo.ip_b], ns=topo.ns_a,
-                     cpu=s.gen_cpu, check=False, timeout=s.ping_count * (s.ping_interval + 0.01) + 60)
+        return _ping_rtts(topo, s, s.ping_count)
     finally:
         if background:
             background.stop()
-    rtts = sorted(float(m) * 1000 for m in re.findall(r"time=([\d.]+) ms", r.stdout))
-    if not rtts:
-        raise proc.CommandError(f"ping got no replies: {r.stdout[-300:]} {r.stderr[-300:]}")
-    return {"min": rtts[0], "avg": sum(rtts) / len(rtts), "p99": percentile(rtts, 99),
-            "lost": s.ping_count - len(rtts)}
+
+
+def ping_under_load(topo, s, log_prefix):
+    """Ping RTT pa -> pb (settings.load_ping_count pings) while one iperf3 stream runs pa -> pb
+    through the same system: what a frame waits behind bulk traffic in the forwarder and its
+    queues. min, avg, p99 in µs."""
+    count = s.load_ping_count
+    seconds = count * s.ping_interval + 3
+    server = proc.Process(["iperf3", "-s", "-1", "-B", topo.ip_b], ns=topo.ns_b, cpu=s.gen_cpu,
+                          log=f"{log_prefix}.load-iperf3-server.log")
+    client = None
+    try:
+        for attempt in range(20):  # the server may not listen yet: the client then exits at once
+            client = proc.Process(["iperf3", "-c", topo.ip_b, "-t", f"{seconds:g}"], ns=topo.ns_a, cpu=s.gen_cpu,
+                                  log=f"{log_prefix}.load-iperf3-client-{attempt + 1}.log")
+            time.sleep(1.0)  # connected, and the stream up to speed
+            if client.alive():
+                break
+            client = None
+        if client is None:
+            raise proc.CommandError(f"iperf3 for ping under load did not start; see {log_prefix}.load-iperf3-*.log")
+        r = _ping_rtts(topo, s, count)
+        if not client.alive():
+            raise proc.CommandError("the iperf3 stream ended before the pings did: not under load")
+        return r
+    finally:
+        if client:
+            client.stop()
+        server.stop()
 
 
 def cpu_ticks(pid):
