@@ -107,11 +107,10 @@ def markdown(s, meta, results, summary):
             f"{s.rate_seconds:g} s after {s.rate_warmup:g} s of warm-up, counted as rx_packets at pb minus "
             f"pb's rate with the generator off. Ping: {s.ping_count} at {s.ping_interval:g} s intervals"
             + (f", with a second ping flow every {s.ping_background:g} s meanwhile. " if s.ping_background else ". ")
-            + f"Ping under TCP load: {s.load_ping_count} pings pa to pb while one iperf3 stream runs pa "
-            f"to pb. "
+            + f"Ping under TCP load: {s.load_ping_count} pings pa to pb while one iperf3 stream runs pa to pb. "
             + f"Idle CPU: the forwarder process over {s.idle_seconds:g} s without traffic."]
-    plots = [p for p in ("tcp.png", "frames.png", "latency.png", "latency-load.png", "scaling_ports.png", "scaling_fdb.png",
-                               "scaling_workers.png")
+    plots = [p for p in ("tcp.png", "frames.png", "latency.png", "latency-load.png", "scaling_ports.png",
+                         "scaling_fdb.png", "scaling_workers.png")
              if os.path.exists(os.path.join(s.out_dir, p))]
     if plots:
         out += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
