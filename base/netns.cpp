@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <cerrno>
 #include <cstdlib>
@@ -38,6 +41,21 @@ int socket_in_netns(int netns_fd, int domain, int type) {
   if (::setns(home.get(), CLONE_NEWNET) != 0) std::abort();  // a thread left in another namespace
   errno = err;
   return s;
+}
+
+uint64_t own_netns() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
+}
+
+std::string netns_label(uint64_t inode) {
+  if (inode == own_netns()) return "";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0 && st.st_ino == inode) return e.path().filename();
+  }
+  return "net:[" + std::to_string(inode) + "]";
 }
 
 }  // namespace tapswitch

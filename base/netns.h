@@ -5,7 +5,9 @@
 // bound to that namespace after the thread ends. Not for the data path.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace tapswitch {
 
@@ -19,5 +21,12 @@ bool run_in_netns(int netns_fd, const std::function<bool()>& fn);
 // -1 (errno set) on failure. Aborts if the thread cannot return to its own namespace, which
 // cannot happen while the process can read /proc/thread-self/ns/net.
 int socket_in_netns(int netns_fd, int domain, int type);
+
+// The nsfs inode of this process's network namespace (0 if /proc cannot say).
+uint64_t own_netns();
+
+// How `show ports` names the network namespace with nsfs inode `inode`: "" for the switch's
+// own, its name under /run/netns (`ip netns`), else "net:[INODE]" as /proc shows it.
+std::string netns_label(uint64_t inode);
 
 }  // namespace tapswitch

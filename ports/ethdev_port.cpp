@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "base/netns.h"
 #include "base/unique_fd.h"
 #include "dpdk/log_bridge.h"
 #include "ports/link_socket.h"
@@ -282,6 +283,16 @@ uint16_t EthdevPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexc
     done += dropped;
   }
   return n;
+}
+
+KernelInterface EthdevPort::kernel_interface() const {
+  if (ifname_.empty()) return {};
+  // net_tap's interface may have moved to another namespace; its tun fds (ours) still say where.
+  if (driver_ == "net_tap") {
+    const int fd = find_own_tun_fd(ifname_);
+    return fd >= 0 ? KernelInterface{tap_netns(fd), ifname_} : KernelInterface{};
+  }
+  return {own_netns(), ifname_};
 }
 
 int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {

@@ -49,6 +49,7 @@ class EthdevPort final : public Port {
   PortStats stats() const override;
   void describe(nlohmann::json& out) const override;
   void refresh() override;
+  KernelInterface kernel_interface() const override;
   uint16_t rx_queues() const noexcept override { return nq_; }
   uint16_t tx_queues() const noexcept override { return nq_; }
   int rx_notify_fd(uint16_t queue) const noexcept override;

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "base/netns.h"
 #include "ports/link_socket.h"
 
 namespace tapswitch {

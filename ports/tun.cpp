@@ -268,11 +268,6 @@ uint64_t tap_netns(int fd) {
   return ns && ::fstat(ns.get(), &st) == 0 ? st.st_ino : 0;
 }
 
-uint64_t own_netns() {
-  struct stat st {};
-  return ::stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
-}
-
 int find_own_tun_fd(const std::string& ifname) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {

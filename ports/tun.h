@@ -110,10 +110,8 @@ void set_tap_mtu(const std::string& spec, int fd, unsigned mtu);
 // The current name of the interface behind a tap fd ("" if detached).
 std::string tap_ifname(int fd);
 
-// The nsfs inode of the network namespace the tap fd's interface lives in (0 if unknown), and of
-// this process's own one.
+// The nsfs inode of the network namespace the tap fd's interface lives in (0 if unknown).
 uint64_t tap_netns(int fd);
-uint64_t own_netns();
 
 // Finds a tun fd of this process attached to interface `ifname` (-1 if none). DPDK's net_tap
 // keeps such fds; through one, the link state can be read even after the interface moved to

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/netns.h"
 #include "ports/port_spec.h"
 #include "switch/commands.h"
 #include "switch/switch.h"
@@ -45,6 +46,9 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
       {"drops", drops},
   };
   if (link.speed_mbps) j["speed_mbps"] = link.speed_mbps;
+  // Where its kernel interface is: "" in the switch's own network namespace (absent: none known).
+  if (const KernelInterface ki = p.kernel_interface(); !ki.name.empty() && ki.netns)
+    j["netns"] = netns_label(ki.netns);
   nlohmann::json details = nlohmann::json::object();
   p.describe(details);
   j["details"] = details;
@@ -55,10 +59,11 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   expect_no_args(args);
   CommandOutput out;
   out.data = nlohmann::json::array();
-  TextTable t({"NAME", "KIND", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
+  TextTable t({"NAME", "KIND", "NETNS", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
   for (const PortRecord* rec : sw.ports()) {
     nlohmann::json j = port_json(sw, *rec);
-    t.row({j["name"], j["kind"], j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
+    const std::string netns = j.value("netns", "");
+    t.row({j["name"], j["kind"], netns.empty() ? "-" : netns, j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
            std::to_string(j["rx_bytes"].get<uint64_t>()), std::to_string(j["tx_packets"].get<uint64_t>()),
            std::to_string(j["tx_bytes"].get<uint64_t>()), std::to_string(j["dropped"].get<uint64_t>())});
     out.data.push_back(std::move(j));

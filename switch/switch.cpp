@@ -13,7 +13,7 @@
 #include "fdb/fdb_static.h"
 #include "ports/absent_port.h"
 #include "ports/port_factory.h"
-#include "ports/tun.h"
+#include "base/netns.h"
 
 namespace tapswitch {
 

@@ -58,6 +58,7 @@ def test(t):
               f"port {h}'s details: {d}")
         check(d.get("offloads") == "csum tso4 tso6", f"port {h} offers {d.get('offloads')}")
         check(d.get("rx_ring") is True, f"port {h} reads no receive ring: {d}")
+        check(ports[h].get("netns") == "", f"port {h} is not said to be in the switch's namespace: {ports[h]}")
     ping_all_pairs([(na, "10.83.0.1"), (nb, "10.83.0.2"), (nc, "10.83.0.3")])
 
     before = sw.ports()

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """An adopted fd works: the test opens /dev/net/tun itself (TUNSETIFF, IFF_TAP | IFF_NO_PI), the
 way a VM manager does for qemu, hands the fd to tapswitch as `--port tapfd:N,name=LABEL`, and
-pings through it to a raw-fd tap and a net_tap port.
+pings through it to a raw-fd tap and a net_tap port; `show ports` names each one's namespace.
 
 The switch closes its copy at exit; the interface belongs to the parent (this test), so it
 stays until the test closes its own fd.
@@ -29,6 +29,12 @@ def test(t):
         ns.take(name, f"10.79.0.{i + 1}/24")
         hosts.append((ns, f"10.79.0.{i + 1}"))
     ping_all_pairs(hosts)
+    # show ports says where each port's interface is now: all three were moved into namespaces.
+    where = {n: sw.ports()[n].get("netns") for n in (label, names[1], names[2])}
+    check(where == {label: nss[0].name, names[1]: nss[1].name, names[2]: nss[2].name},
+          f"show ports places the interfaces in {where}")
+    text = sw.ctl_run("show", "ports").stdout
+    check(all(ns.name in text for ns in nss), f"show ports text lacks the namespaces:\n{text}")
     p = sw.ports()[label]
     check(p["rx_packets"] > 0 and p["tx_packets"] > 0, f"no traffic counted on {label}: {p}")
     entry = sw.wait_learned(nss[0].mac(tapname), label)
