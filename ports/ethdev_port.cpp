@@ -10,9 +10,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <linux/if_tun.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +53,20 @@ uint16_t clamp_desc(uint16_t want, const rte_eth_desc_lim& lim) {
 // an error, so others are not asked; their idle workers back off with short sleeps instead.
 bool rx_intr_capable(const std::string& driver) { return driver == "net_tap" || driver == "net_vhost"; }
 
+// Why net_tap could not take interface `ifname` when one of that name exists already (DPDK only
+// says that TUNSETIFF failed): "" if there is none.
+std::string net_tap_hint(const std::string& ifname) {
+  if (ifname.empty() || ::if_nametoindex(ifname.c_str()) == 0) return "";
+  std::ifstream f("/sys/class/net/" + ifname + "/tun_flags");
+  std::string text;
+  if (!(f >> text)) return fmt::format(" (interface '{}' exists and is not a tap)", ifname);
+  const unsigned long flags = std::strtoul(text.c_str(), nullptr, 16);
+  if (!(flags & IFF_MULTI_QUEUE))
+    return fmt::format(" (a single-queue tap '{}' exists, and net_tap attaches only to multi-queue ones: "
+                       "use tap:{} for it)", ifname, ifname);
+  return fmt::format(" (a tap '{}' exists; does another process hold it?)", ifname);
+}
+
 }  // namespace
 
 std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool) {
@@ -60,7 +78,9 @@ std::unique_ptr<EthdevPort> EthdevPort::open(const PortSpec& spec, PktPool& pool
       if (rc == -EEXIST)
         fail("port '{}': DPDK device is already probed (is its name used twice?)", spec.text);
       std::string why = dpdk_log.reason();
-      fail("port '{}': DPDK could not probe '{}': {}", spec.text, spec.devargs, why.empty() ? err_text(rc) : why);
+      const std::string hint = spec.devargs.rfind("net_tap", 0) == 0 ? net_tap_hint(spec.ifname) : "";
+      fail("port '{}': DPDK could not probe '{}': {}{}", spec.text, spec.devargs, why.empty() ? err_text(rc) : why,
+           hint);
     }
     dpdk_log.replay();
   }

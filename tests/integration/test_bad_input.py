@@ -90,8 +90,10 @@ def test(t):
     run_bad(t, "tap held, after ports that opened",
             ["--port", f"tap:{a}", "--port", f"dpdk:net_tap0,iface={b}", "--port", f"tap:{held}"],
             [held, "in use"], keep=[held])
+    run_bad(t, "net_tap on an interface that is not a tap", ["--port", "dpdk:net_tap0,iface=lo"],
+            ["iface=lo", "interface 'lo' exists and is not a tap"], keep=[held])
     run_bad(t, "net_tap on a tap held by another process", ["--port", f"dpdk:net_tap0,iface={held}"],
-            [held, "TUNSETIFF"], keep=[held])
+            [held, "TUNSETIFF", f"a single-queue tap '{held}' exists", f"use tap:{held}"], keep=[held])
     # One interface, two ports: a loop (the tap's name is known only once the fd is adopted).
     fd2 = os.dup(fd)
     for label, ports, which in [
