@@ -73,6 +73,9 @@ done
 say "tapswitchctl show ports"
 ctl show ports | sed 's/^/   /'
 
+say "tapswitchctl show stats   (what was switched, and every drop by reason)"
+ctl show stats | sed 's/^/   /'
+
 say "tapswitchctl show fdb   (each namespace's MAC, learned on its own port)"
 ctl show fdb | sed 's/^/   /'
 for i in 1 2 3; do
