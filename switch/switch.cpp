@@ -123,7 +123,8 @@ void Switch::check_interface_free(const PortSpec& spec, const KernelInterface& i
   if (iface.name.empty()) return;
   for (const PortRecord* r : ports())
     if (r->id != self && !r->detached && r->port->kernel_interface() == iface)
-      fail("port '{}': interface '{}' is switched by port '{}' already (both would send every flood back in)",
+      fail("port '{}': interface '{}' is switched by port '{}' already (a second port on one interface would "
+           "loop or double every flood; for more queues, give that port queues=N)",
            spec.text, iface.name, r->spec.text);
 }
 
