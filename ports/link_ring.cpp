@@ -21,17 +21,11 @@ constexpr unsigned kSlotSize = 2048;
 constexpr unsigned kSlots = 4096;
 constexpr unsigned kBlockSize = 64 * 1024;
 
-void set_opt(const std::string& spec, int fd, int name, const void* v, socklen_t len, const char* what) {
-  if (::setsockopt(fd, SOL_PACKET, name, v, len) != 0)
-    fail("port '{}': cannot set {} on the packet socket: {}", spec, what, std::strerror(errno));
-}
-
 }  // namespace
 
 std::unique_ptr<LinkRxRing> LinkRxRing::create(const std::string& spec, int fd) {
-  const int version = TPACKET_V2, copy = 1;
-  set_opt(spec, fd, PACKET_VERSION, &version, sizeof version, "TPACKET_V2");
-  set_opt(spec, fd, PACKET_COPY_THRESH, &copy, sizeof copy, "PACKET_COPY_THRESH");
+  set_packet_opt(spec, fd, PACKET_VERSION, TPACKET_V2, "TPACKET_V2");
+  set_packet_opt(spec, fd, PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH");
   tpacket_req req{};
   req.tp_block_size = kBlockSize;
   req.tp_block_nr = kSlots * kSlotSize / kBlockSize;
@@ -39,7 +33,7 @@ std::unique_ptr<LinkRxRing> LinkRxRing::create(const std::string& spec, int fd) 
   req.tp_frame_nr = kSlots;
   // The socket is bound already: setting the ring empties its queue (checked on this kernel), so
   // no frame that arrived before can be taken for the next slot's TP_STATUS_COPY frame.
-  set_opt(spec, fd, PACKET_RX_RING, &req, sizeof req, "a receive ring (PACKET_RX_RING)");
+  set_packet_opt(spec, fd, PACKET_RX_RING, &req, sizeof req, "a receive ring (PACKET_RX_RING)");
   std::unique_ptr<LinkRxRing> r(new LinkRxRing(fd));
   r->map_len_ = size_t{kSlots} * kSlotSize;
   void* m = ::mmap(nullptr, r->map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);

@@ -28,10 +28,6 @@ constexpr int kSocketBuffer = 8 << 20;
 // PACKET_FANOUT_FLAG_IGNORE_OUTGOING (Linux 6.9; Debian 12's headers predate it).
 constexpr int kFanoutIgnoreOutgoing = 0x4000;
 
-void set_opt(const std::string& spec, int fd, int level, int name, int value, const char* what) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-    fail("port '{}': cannot set {} on the packet socket: {}", spec, what, std::strerror(errno));
-}
 
 // Grows a socket buffer beyond the sysctl limit when allowed (root), else as far as it goes.
 void grow_buffer(int fd, int force_opt, int opt) {
@@ -59,9 +55,9 @@ UniqueFd open_socket(const std::string& spec, const std::string& ifname, int ifi
     fail("port '{}': cannot open a packet socket: {}", spec, std::strerror(e));
   }
   const int fd = sock.get();
-  set_opt(spec, fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
-  set_opt(spec, fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
-  set_opt(spec, fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+  set_packet_opt(spec, fd, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
+  set_packet_opt(spec, fd, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
+  set_packet_opt(spec, fd, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
   grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
   grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
   sockaddr_ll sll{};
@@ -105,6 +101,11 @@ uint16_t join_fanout(const std::string& spec, int fd, uint16_t id, bool& ignore_
 }
 
 }  // namespace
+
+void set_packet_opt(const std::string& spec, int fd, int name, const void* value, socklen_t len, const char* what) {
+  if (::setsockopt(fd, SOL_PACKET, name, value, len) != 0)
+    fail("port '{}': cannot set {} on the packet socket: {}", spec, what, std::strerror(errno));
+}
 
 TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t queues) {
   const unsigned ifindex = ::if_nametoindex(ifname.c_str());

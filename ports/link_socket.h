@@ -19,6 +19,7 @@
 
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -40,6 +41,12 @@ constexpr uint8_t kPacketVnetHdrLen = 10;
 // kernel spreads the frames it receives over them by flow (one flow, one socket), as it does
 // over a multi-queue tap's fds; any socket sends.
 TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t queues = 1);
+
+// setsockopt(fd, SOL_PACKET, name, ...); throws Error naming the spec and `what` on failure.
+void set_packet_opt(const std::string& spec, int fd, int name, const void* value, socklen_t len, const char* what);
+inline void set_packet_opt(const std::string& spec, int fd, int name, int value, const char* what) {
+  set_packet_opt(spec, fd, name, &value, sizeof value, what);
+}
 
 // One frame: recvmsg() into buf (header included) with MSG_TRUNC, so the return value is the
 // frame's real length even when it did not fit (then larger than len). A VLAN tag the kernel

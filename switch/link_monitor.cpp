@@ -1,5 +1,7 @@
 #include "switch/link_monitor.h"
 
+#include <net/if.h>
+
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -18,7 +20,9 @@ void LinkMonitor::tick() {
     State st;
     if (rec->detached) {
       st = State::gone;
-      if (rec->spec.recreate || rec->spec.kind == PortKind::link) {
+      // A link: port waits quietly until an interface of its name exists.
+      const bool absent = rec->spec.kind == PortKind::link && ::if_nametoindex(rec->spec.ifname.c_str()) == 0;
+      if ((rec->spec.recreate || rec->spec.kind == PortKind::link) && !absent) {
         try {
           sw_.reattach_port(id);
           spdlog::info("port {}: interface {}", rec->port->name(),
@@ -26,12 +30,10 @@ void LinkMonitor::tick() {
           st = State::unknown;  // logged as up or down on the next tick
           refused_.erase(id);
         } catch (const Error& e) {
-          // Not there yet is what a waiting port expects; anything else (the interface came
-          // back as a bridge's port, say) is said once, and again only if the reason changes.
+          // The interface is there but cannot be attached (it came back as a bridge's port,
+          // say): said once, and again only if the reason changes.
           const std::string why = e.what();
-          if (why.find("there is no interface named") != std::string::npos)
-            spdlog::debug("port {}: cannot attach yet: {}", rec->spec.name, why);
-          else if (std::exchange(refused_[id], why) != why)
+          if (std::exchange(refused_[id], why) != why)
             spdlog::warn("port {}: cannot attach: {}; trying again every second", rec->spec.name, why);
         }
       }
