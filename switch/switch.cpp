@@ -95,7 +95,6 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   for (const PortSpec& spec : config.ports) {
     bool waiting = false;
     auto port = open_or_wait(spec, waiting);
-    check_clash(spec, *port);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
     slots_[id]->detached = waiting;
@@ -116,7 +115,9 @@ std::unique_ptr<Port> Switch::open_or_wait(const PortSpec& spec, bool& waiting) 
   if (!spec.ifname.empty()) check_interface_free(spec, {own_netns(), spec.ifname});
   waiting = spec.kind == PortKind::link && ::if_nametoindex(spec.ifname.c_str()) == 0;
   if (waiting) return std::make_unique<AbsentPort>(spec);
-  return open_port(spec, *pool_);
+  auto port = open_port(spec, *pool_);
+  check_clash(spec, *port);  // a tapfd: port's interface and name are known only now
+  return port;
 }
 
 void Switch::check_interface_free(const PortSpec& spec, const KernelInterface& iface, int self) const {
@@ -194,7 +195,6 @@ const PortRecord& Switch::add_port(const PortSpec& given) {
   const uint16_t id = free_id();
   bool waiting = false;
   auto port = open_or_wait(spec, waiting);
-  check_clash(spec, *port);
   baseline_[id] = {};
   baseline_[id] = totals(id);  // what a former holder of the id counted
   slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});

@@ -95,7 +95,8 @@ class Switch {
 
  private:
   uint16_t free_id() const;
-  // Opens the port; for a link: port whose interface does not exist yet, a stand-in instead
+  // Opens the port, refusing one on an interface or with a name another port has (check_clash);
+  // for a link: port whose interface does not exist yet, a stand-in instead
   // (ports/absent_port.h) and waiting = true: the record is then added detached.
   std::unique_ptr<Port> open_or_wait(const PortSpec& spec, bool& waiting);
   void log_added(const PortRecord& rec);
