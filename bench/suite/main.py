@@ -129,7 +129,9 @@ def core_pass(x, s, results, run, log):
         if "rate" not in s.skip:
             for size in s.frame_sizes:
                 r = workloads.frame_rate(topo, s, size, prefix)
+                cpu = r.pop("cpu_us_per_frame")
                 add(f"rate{size}", r.pop("value"), **r)
+                add(f"cpu{size}", cpu, gen_cpu_busy=r["gen_cpu_busy"], switch_cpu_busy=r["switch_cpu_busy"])
         if "ping" not in s.skip:
             r = workloads.ping(topo, s)
             for k in ("min", "avg", "p99"):

@@ -105,7 +105,9 @@ def markdown(s, meta, results, summary):
     out += [f"- {labels[k]}: {meta['systems'][k]['setup']}" for k in systems]
     out += [f"- TCP: iperf3 -t {s.tcp_seconds:g}, 1 and 4 streams (-P), pa to pb. Frames: trafgen for "
             f"{s.rate_seconds:g} s after {s.rate_warmup:g} s of warm-up, counted as rx_packets at pb minus "
-            f"pb's rate with the generator off. Ping: {s.ping_count} at {s.ping_interval:g} s intervals"
+            f"pb's rate with the generator off; CPU per frame: busy time of every CPU (user, system, irq, "
+            f"softirq; generator and receiving stack included) over that window, per frame delivered. "
+            f"Ping: {s.ping_count} at {s.ping_interval:g} s intervals"
             + (f", with a second ping flow every {s.ping_background:g} s meanwhile. " if s.ping_background else ". ")
             + f"Ping under TCP load: {s.load_ping_count} pings pa to pb while one iperf3 stream runs pa to pb. "
             + f"Idle CPU: the forwarder process over {s.idle_seconds:g} s without traffic."]

@@ -9,6 +9,8 @@ METRICS = {
     "tcp4": ("TCP, 4 streams", "Gbit/s", True),
     "rate60": ("60 B frames", "kpps", True),
     "rate1514": ("1514 B frames", "kpps", True),
+    "cpu60": ("CPU per 60 B frame, whole machine", "µs", False),
+    "cpu1514": ("CPU per 1514 B frame, whole machine", "µs", False),
     "ping_min": ("ping min", "µs", False),
     "ping_avg": ("ping avg", "µs", False),
     "ping_p99": ("ping p99", "µs", False),

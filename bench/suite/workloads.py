@@ -47,12 +47,34 @@ def _counter(ns, ifname):
     return c, (t0 + time.monotonic()) / 2
 
 
+# /proc/stat columns that count a CPU as busy: user, nice, system, irq, softirq (guest time is
+# inside user; idle, iowait and steal are not the machine's own work).
+_BUSY_COLUMNS = (0, 1, 2, 5, 6)
+
+
+def cpu_busy_ticks():
+    """{"all": ticks, cpu number: ticks} of busy time from /proc/stat, in USER_HZ ticks."""
+    busy = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *cols = line.split()
+            if not name.startswith("cpu"):
+                break
+            key = "all" if name == "cpu" else int(name[3:])
+            busy[key] = sum(int(cols[i]) for i in _BUSY_COLUMNS)
+    return busy
+
+
 GEN_ATTEMPTS = 3
 
 
 def frame_rate(topo, s, size, log_prefix, src_count=0):
     """Frames of `size` bytes per second delivered to pb's interface while trafgen floods pa's,
-    minus what pb receives with the generator off; in kpps. Also the offered load.
+    minus what pb receives with the generator off; in kpps. Also the offered load, and what the
+    whole machine spent on it: busy CPU time (every CPU, user and kernel, generator and sink
+    included) per delivered frame in µs, and each pinned CPU's busy share. A system that keeps
+    both CPUs busy for fewer frames spends more per frame: this is the figure that says whether
+    a rate is bounded by work or by how it is spread over the CPUs.
 
     trafgen gives up ("Flushing TX_RING failed: Resource temporarily unavailable") when the
     sending interface's queue stays stopped, which a slow forwarder causes: the kernel's tun
@@ -75,7 +97,9 @@ def frame_rate(topo, s, size, log_prefix, src_count=0):
             if survived_warmup:
                 a0, _ = _counter(topo.ns_a, topo.if_a)
                 b0, t0 = _counter(topo.ns_b, topo.if_b)
+                c0 = cpu_busy_ticks()
                 time.sleep(s.rate_seconds)
+                c1 = cpu_busy_ticks()
                 a1, _ = _counter(topo.ns_a, topo.if_a)
                 b1, t1 = _counter(topo.ns_b, topo.if_b)
             survived = survived_warmup and gen.p.alive()
@@ -89,8 +113,13 @@ def frame_rate(topo, s, size, log_prefix, src_count=0):
     dt = t1 - t0
     rx = (b1["rx_packets"] - b0["rx_packets"]) / dt - baseline
     offered = (a1["tx_packets"] + a1["tx_dropped"] - a0["tx_packets"] - a0["tx_dropped"]) / dt
+    hz = os.sysconf("SC_CLK_TCK")
+    busy_s = {k: (c1[k] - c0[k]) / hz for k in c1 if k in c0}
+    delivered = max(0.0, rx) * dt
     return {"value": max(0.0, rx) / 1e3, "offered_kpps": offered / 1e3, "baseline_pps": baseline,
-            "gbps": max(0.0, rx) * size * 8 / 1e9, "generator_attempts": attempt}
+            "gbps": max(0.0, rx) * size * 8 / 1e9, "generator_attempts": attempt,
+            "cpu_us_per_frame": busy_s["all"] * 1e6 / delivered if delivered else None,
+            "gen_cpu_busy": busy_s.get(s.gen_cpu, 0.0) / dt, "switch_cpu_busy": busy_s.get(s.switch_cpu, 0.0) / dt}
 
 
 def percentile(sorted_values, p):
