@@ -133,11 +133,12 @@ class Port {
   // frame (a packet socket's ring), and each signal to a watching epoll set costs the sender.
   // The worker then adds the fd to its epoll set before each sleep and takes it out after.
   virtual bool rx_notify_asleep_only(uint16_t /*queue*/) const noexcept { return false; }
-  // True if an error that rx_notify_fd(q) polls (EPOLLERR, EPOLLHUP) lasts: the worker then stops
-  // watching the fd, which would otherwise end every sleep at once (a tap whose interface was
-  // deleted). False if the next rx_burst(q) clears it (a packet socket says ENETDOWN once when
-  // its interface goes down): the worker reads the queue and keeps watching.
-  virtual bool rx_notify_error_lasts(uint16_t /*queue*/) const noexcept { return true; }
+  // Called by the worker when rx_notify_fd(q) polled an error (EPOLLERR, EPOLLHUP). The port
+  // clears what can be cleared and says whether the error lasts. True (it lasts: a tap whose
+  // interface was deleted): the worker stops watching the fd, which would otherwise end every
+  // sleep at once. False (cleared: a packet socket's pending ENETDOWN, left when its interface
+  // went down, which its receive ring never reads): the worker keeps watching.
+  virtual bool rx_notify_error(uint16_t /*queue*/) noexcept { return true; }
   // True while an rx_burst(q) that finds nothing still costs a system call (a raw-fd tap's
   // read()). The worker then stops calling rx_burst(q) once it came back short of a full burst
   // (such a burst ended on an empty read, or on an empty pool), and asks

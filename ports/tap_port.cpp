@@ -221,6 +221,10 @@ uint16_t TapPort::tx_sendmmsg(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
   uint64_t sent = 0, bytes = 0, errors = 0;
   uint16_t done = 0;  // frames taken: sent, or dropped and counted
   bool stop = false;  // the socket said try later (the caller keeps the rest), or the link is down
+  // A packet socket keeps the ENETDOWN of its interface going down (sk_err) until a receive, a
+  // send or SO_ERROR reads it; the receive ring never does. The first send after the interface
+  // came back up would take it for its own: one more try tells a stale error from a down link.
+  bool retried_down = false;
   while (done < n && !stop) {
     // Messages for pkts[done..end): as many as msgs and iov hold. msgs[i] is pkts[done + i].
     unsigned k = 0, used = 0;
@@ -260,6 +264,8 @@ uint16_t TapPort::tx_sendmmsg(Queue& q, rte_mbuf** pkts, uint16_t n) noexcept {
         done = static_cast<uint16_t>(done + r);
       } else if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
         stop = true;
+      } else if (errno == ENETDOWN && !retried_down) {
+        retried_down = true;
       } else if (errno == ENETDOWN || errno == EIO) {  // every frame would meet it: drop them all
         q.tx.count_failed(errno, n - done);
         done = n;
@@ -295,6 +301,14 @@ uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept
   if (q.tx.link_down.get() != down) [[unlikely]]
     q.tx_down_until = rte_rdtsc() + rte_get_tsc_hz() / kTxDownHoldPerSecond;
   return took;
+}
+
+bool TapPort::rx_notify_error(uint16_t q) noexcept {
+  if (!is_link()) return true;
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(q_[q]->fd, SOL_SOCKET, SO_ERROR, &err, &len);  // reads and clears the pending error
+  return false;
 }
 
 LinkState TapPort::link() const {

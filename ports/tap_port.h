@@ -87,8 +87,8 @@ class TapPort final : public Port {
     if (q_[q]->ring) return false;  // an empty ring is a memory read
     return !q_[q]->uring || q_[q]->uring->rx_failed();
   }
-  // A tun fd in error is detached for good; a packet socket's error is read once and gone.
-  bool rx_notify_error_lasts(uint16_t) const noexcept override { return !is_link(); }
+  // A tun fd in error is detached for good; a packet socket's pending error is read here, once.
+  bool rx_notify_error(uint16_t q) noexcept override;
   // Ends the queue's io_uring poll, which holds the tun file (ports/tap_uring.h).
   void rx_release(uint16_t q) noexcept override {
     if (q_[q]->uring) q_[q]->uring->rx_quiesce();

@@ -146,11 +146,11 @@ void Worker::fd_error(uint32_t i) noexcept {
   // An fd in error (a tap whose interface was deleted) polls ready for ever: watched, it would
   // end every sleep at once until the link monitor takes the queue out of the plan. The queue
   // is polled instead (its reads cost nothing once it knows), and sleeps back off. An error
-  // that the queue's next read clears (a packet socket's ENETDOWN) is left to that read: the
-  // event unparked the queue.
+  // the port clears (a packet socket's ENETDOWN) leaves the fd watched: the event unparked the
+  // queue.
   if (i >= notifiable_.size() || !notifiable_[i]) return;
   const RxAssignment& rx = cur_->rx[i];
-  if (!rx.port->rx_notify_error_lasts(rx.queue)) return;
+  if (!rx.port->rx_notify_error(rx.queue)) return;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, rx.port->rx_notify_fd(rx.queue), nullptr);
   notifiable_[i] = 0;
   if (parked_[i]) {

@@ -12,8 +12,10 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
     back; a TCP frame with a partial checksum (which then starts 4 bytes later) reaches d, a tap
     without offloads, with its checksum completed right;
   - a's interface down, then up: seen, forwarding resumes, and the idle worker still sleeps on
-    the port's socket (which polled an error once); b's deleted: seen gone; b's made anew under
-    the same name (a restarted VM's tap): attached again by itself, counters kept;
+    the port's socket (which polled an error once), and the first frame after the up is not
+    dropped for the socket's stale ENETDOWN (also with a busy-polling worker, which never reads
+    it); b's deleted: seen gone; b's made anew under the same name (a restarted VM's tap):
+    attached again by itself, counters kept;
   - bad specs are refused with a reason: not Ethernet, a bridge's port, an option; a port for an
     interface that does not exist yet (configured at start, or added later) waits; when it
     appears as a bridge's port the switch says once why it cannot attach, and attaches once the
@@ -104,7 +106,29 @@ def test(t):
     n = host_sends_unseen(ha, nc, c_if)
     say(f"{n} broadcasts the host sent out of {ha} were not switched")
 
-    # a's interface goes down and up again.
+    # a's interface goes down and up again, with nothing sent to it meanwhile. Its packet socket
+    # holds the ENETDOWN until something reads it: the worker must read it (not spin on a socket
+    # that polls an error, at 100% of a core) and the first frame sent after the up must not take
+    # it for its own (a frame dropped as tx_link_down on an interface that is up).
+    cpu_of = lambda: sum(int(x) for x in open(f"/proc/{sw.pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
+    sh("ip", "link", "set", ha, "down")
+    wait_for(lambda: sw.ports()[ha]["state"] == "down", f"{ha} to be seen down")
+    time.sleep(0.3)
+    t0, s0 = cpu_of(), sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.0)
+    ticks, n = cpu_of() - t0, sw.ctl("show", "workers")[0]["sleeps"] - s0
+    check(n < 100 and ticks < 30, f"with {ha} down, the idle switch slept {n} times and used {ticks} ticks in 1 s")
+    sh("ip", "link", "set", ha, "up")
+    wait_for(lambda: sw.ports()[ha]["state"] == "up", f"{ha} to be seen up again")
+    before = sw.ports()[ha]["drops"]["tx_link_down"]
+    r = nc.exec("ping", "-c", "1", "-W", "2", "-q", "10.83.0.1", check=False)
+    check(r.returncode == 0, f"c cannot ping a after its interface came back up:\n{r.stdout}")
+    after = sw.ports()[ha]["drops"]["tx_link_down"]
+    check(after == before, f"{ha}, up again, dropped {after - before} frames as tx_link_down")
+    say(f"a down and up with nothing sent meanwhile: the idle switch slept {n} times in 1 s while it was down, "
+        "and the first frame after the up went through")
+
+    # Down again, and a flood toward it.
     sh("ip", "link", "set", ha, "down")
     wait_for(lambda: sw.ports()[ha]["state"] == "down", f"{ha} to be seen down")
     # A flood toward it is dropped as tx_link_down (the socket refuses a down interface), not
@@ -198,6 +222,27 @@ def test(t):
     ping_all_pairs([(nz, "10.83.0.5"), (nc, "10.83.0.3")])
     say(f"link:{hz} added before its interface existed: attached when it appeared, z and c ping each other")
     sw.stop()
+
+    # A busy-polling worker never sleeps, so nothing reads the socket's pending ENETDOWN before
+    # the first send after the interface came back: that send must not be dropped for it.
+    hq, q_if = t.veth("hq", "q")
+    hr, r_if = t.veth("hr", "r")
+    busy = t.daemon([f"link:{hq}", f"link:{hr}"], args=["--poll", "busy"])
+    nq, nr = t.netns("q"), t.netns("r")
+    nq.take(q_if, "10.83.0.6/24")
+    nr.take(r_if, "10.83.0.7/24")
+    ping_all_pairs([(nq, "10.83.0.6"), (nr, "10.83.0.7")])
+    sh("ip", "link", "set", hq, "down")
+    wait_for(lambda: busy.ports()[hq]["state"] == "down", f"{hq} to be seen down")
+    sh("ip", "link", "set", hq, "up")
+    wait_for(lambda: busy.ports()[hq]["state"] == "up", f"{hq} to be seen up again")
+    before = busy.ports()[hq]["drops"]["tx_link_down"]
+    r = nr.exec("ping", "-c", "1", "-W", "2", "-q", "10.83.0.6", check=False)
+    after = busy.ports()[hq]["drops"]["tx_link_down"]
+    check(r.returncode == 0 and after == before, f"--poll busy: after {hq} went down and up, r's ping got "
+          f"{'no' if r.returncode else 'a'} reply and {after - before} frames were dropped as tx_link_down")
+    busy.stop()
+    say("--poll busy: the first frame after a down and up went through")
 
 
 if __name__ == "__main__":
