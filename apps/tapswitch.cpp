@@ -14,6 +14,7 @@
 #include "apps/service_notify.h"
 #include "base/cpus.h"
 #include "base/error.h"
+#include "base/inherited_fds.h"
 #include "dpdk/eal.h"
 #include "dpdk/eal_args.h"
 #include "switch/config.h"
@@ -43,6 +44,7 @@ int error_exit(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  inherited_fds::record();  // before anything opens an fd: what tapfd: ports may adopt
   ParsedArgs args;
   try {
     args = parse_args(argc, argv);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/inherited_fds.h"
 #include "base/netns.h"
 
 namespace tapswitch {
@@ -210,25 +211,29 @@ TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offl
   return h;
 }
 
-TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload, uint16_t queues) {
-  if (::fcntl(fd, F_GETFD) < 0)
-    fail("port '{}': fd {} is not open (was it passed to tapswitch?)", spec, fd);
+TapHandle adopt_tap_fd(const std::string& spec, int inherited, bool offload, uint16_t queues) {
+  if (std::string why = inherited_fds::unavailable(inherited); !why.empty()) fail("port '{}': {}", spec, why);
+  // The port owns a duplicate; the inherited fd stays open until the port is in place.
+  UniqueFd own(::fcntl(inherited, F_DUPFD_CLOEXEC, 3));
+  if (!own) fail("port '{}': cannot duplicate fd {}: {}", spec, inherited, std::strerror(errno));
+  const int fd = own.get();
   ifreq ifr{};
   if (::ioctl(fd, TUNGETIFF, &ifr) != 0)
-    fail("port '{}': fd {} is not an attached tun/tap device", spec, fd);
-  if (!(ifr.ifr_flags & IFF_TAP)) fail("port '{}': fd {} is a tun (layer 3) device, not a tap", spec, fd);
+    fail("port '{}': fd {} is not an attached tun/tap device", spec, inherited);
+  if (!(ifr.ifr_flags & IFF_TAP)) fail("port '{}': fd {} is a tun (layer 3) device, not a tap", spec, inherited);
   if (!(ifr.ifr_flags & IFF_NO_PI))
-    fail("port '{}': fd {} carries packet information; open the tap with IFF_NO_PI", spec, fd);
+    fail("port '{}': fd {} carries packet information; open the tap with IFF_NO_PI", spec, inherited);
   TapOffloads off;
   if (ifr.ifr_flags & IFF_VNET_HDR) {
     int len = 0;
     if (::ioctl(fd, TUNGETVNETHDRSZ, &len) != 0)
-      fail("port '{}': cannot read the virtio-net header size of fd {}: {}", spec, fd, std::strerror(errno));
+      fail("port '{}': cannot read the virtio-net header size of fd {}: {}", spec, inherited,
+           std::strerror(errno));
     if (len < 10 || len > 64)
-      fail("port '{}': fd {} has a virtio-net header of {} bytes; expected 10 to 64", spec, fd, len);
+      fail("port '{}': fd {} has a virtio-net header of {} bytes; expected 10 to 64", spec, inherited, len);
     int be = 0;
     if (::ioctl(fd, TUNGETVNETBE, &be) == 0 && be)
-      fail("port '{}': fd {} uses big-endian virtio-net headers, which tapswitch does not read", spec, fd);
+      fail("port '{}': fd {} uses big-endian virtio-net headers, which tapswitch does not read", spec, inherited);
     off.vnet_hdr_len = static_cast<uint8_t>(len);
     off.tun_f = setup_offloads(spec, fd, offload);
   }
@@ -237,17 +242,18 @@ TapHandle adopt_tap_fd(const std::string& spec, int fd, bool offload, uint16_t q
   if (queues > 1) {
     if (!multi)
       fail("port '{}': fd {} is a single-queue tap, so it cannot give {} queues; open it with IFF_MULTI_QUEUE",
-           spec, fd, queues);
+           spec, inherited, queues);
     UniqueFd ns(::ioctl(fd, TUNGETDEVNETNS));
-    if (!ns) fail("port '{}': cannot find the network namespace of fd {}'s tap: {}", spec, fd, std::strerror(errno));
+    if (!ns)
+      fail("port '{}': cannot find the network namespace of fd {}'s tap: {}", spec, inherited, std::strerror(errno));
     const short flags = static_cast<short>(ifr.ifr_flags & ~IFF_PERSIST);
     for (uint16_t q = 1; q < queues; ++q) more.push_back(attach_queue(spec, ifr.ifr_name, flags, ns.get()));
   }
   int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-    fail("port '{}': cannot make fd {} non-blocking: {}", spec, fd, std::strerror(errno));
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+    fail("port '{}': cannot make fd {} non-blocking: {}", spec, inherited, std::strerror(errno));
   TapHandle h;
-  h.fd.reset(fd);
+  h.fd = std::move(own);
   h.more_fds = std::move(more);
   h.ifname = ifr.ifr_name;
   h.origin = TapOrigin::adopted;

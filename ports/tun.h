@@ -70,10 +70,13 @@ struct TapHandle {
 TapHandle open_tap(const std::string& spec, const std::string& ifname, bool offload, uint16_t queues = 1);
 
 // Takes over an inherited tun fd after checking that it is a TAP without packet information.
+// Only an fd tapswitch inherited, and no port adopted yet, is taken (base/inherited_fds.h). The
+// handle owns a close-on-exec duplicate of it; the caller calls inherited_fds::adopted(fd) once
+// the port is in place, and a refused port leaves `fd` as it was.
 // If the fd has IFF_VNET_HDR (which only its creator can change), its header size is honoured
 // and offloads are probed as for open_tap, or turned off (TUNSETOFFLOAD 0) without `offload`.
-// A big-endian (cross-endian) header is refused. The fd becomes non-blocking and close-on-exec.
-// Throws Error otherwise.
+// A big-endian (cross-endian) header is refused. The file becomes non-blocking. Throws Error
+// otherwise.
 //
 // With queues > 1 the fd must be of a multi-queue tap; the other queues are opened by the
 // interface's name inside its network namespace, with the fd's flags.

@@ -10,6 +10,7 @@
 
 #include "base/cpus.h"
 #include "base/error.h"
+#include "base/inherited_fds.h"
 #include "fdb/fdb_static.h"
 #include "ports/absent_port.h"
 #include "ports/port_factory.h"
@@ -95,6 +96,7 @@ Switch::Switch(const SwitchConfig& config) : config_(config) {
   for (const PortSpec& spec : config.ports) {
     bool waiting = false;
     auto port = open_or_wait(spec, waiting);
+    if (spec.kind == PortKind::tapfd) inherited_fds::adopted(spec.fd);
     const uint16_t id = static_cast<uint16_t>(&spec - config.ports.data());
     slots_[id] = std::make_unique<PortRecord>(PortRecord{id, spec, std::move(port)});
     slots_[id]->detached = waiting;
@@ -206,6 +208,7 @@ const PortRecord& Switch::add_port(const PortSpec& given) {
     replan();
     throw;
   }
+  if (spec.kind == PortKind::tapfd) inherited_fds::adopted(spec.fd);  // in place: the original goes
   log_added(*slots_[id]);
   return *slots_[id];
 }

@@ -371,6 +371,12 @@ class Test:
         sh("sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1")
         return name, fd
 
+    def keep_fd(self, fd):
+        """An fd (a duplicate of a held tap's, under a chosen number) closed at cleanup; returns it."""
+        self.held_fds.add(fd)
+        _cleanup.push(self.release_tap, fd)
+        return fd
+
     def release_tap(self, fd):
         """Closes a tap fd from hold_tap() (once; cleanup does it otherwise)."""
         if fd in self.held_fds:
