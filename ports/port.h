@@ -40,7 +40,11 @@ const char* to_string(PortKind kind);
 struct PortStats {
   uint64_t rx_packets = 0, rx_bytes = 0;
   uint64_t tx_packets = 0, tx_bytes = 0;
-  uint64_t rx_nombuf = 0;    // receive attempts that found the mbuf pool empty
+  uint64_t rx_nombuf = 0;    // frames the device dropped because the mbuf pool was empty
+  // Reads put off because the mbuf pool was empty: the frames stay queued in the kernel (a tap's
+  // queue, a packet socket's ring) until buffers come back; not a drop. What the kernel then
+  // drops is counted where it drops (rx_missed for a packet socket).
+  uint64_t rx_paused = 0;
   uint64_t rx_oversize = 0;  // frames longer than the port's MTU allows, dropped whole
   uint64_t rx_errors = 0, tx_errors = 0;
   uint64_t tx_link_down = 0;  // frames the port could not send because its interface was down
@@ -49,11 +53,11 @@ struct PortStats {
   PortStats& operator+=(const PortStats& o) noexcept {
     rx_packets += o.rx_packets, rx_bytes += o.rx_bytes, tx_packets += o.tx_packets, tx_bytes += o.tx_bytes;
     rx_nombuf += o.rx_nombuf, rx_oversize += o.rx_oversize, rx_errors += o.rx_errors, tx_errors += o.tx_errors;
-    tx_link_down += o.tx_link_down, rx_missed += o.rx_missed;
+    tx_link_down += o.tx_link_down, rx_missed += o.rx_missed, rx_paused += o.rx_paused;
     return *this;
   }
 };
-static_assert(sizeof(PortStats) == 10 * sizeof(uint64_t), "PortStats::operator+= must add every counter");
+static_assert(sizeof(PortStats) == 11 * sizeof(uint64_t), "PortStats::operator+= must add every counter");
 
 // What a port takes on transmit beyond plain frames with complete checksums. The switch does in
 // software what a port cannot (switch/egress_offload.h). ports/vnet_hdr.h describes the mbuf

@@ -29,11 +29,11 @@ TapRxFrames::TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_
 
 bool TapRxFrames::arm(RxSlot& s) noexcept {
   if (!s.head && !(s.head = rte_pktmbuf_alloc(pool_))) {
-    c_.nombuf.add();
+    c_.paused.add();
     return false;
   }
   if (!s.big && !(s.big = rte_pktmbuf_alloc(big_pool_))) {
-    c_.nombuf.add();
+    c_.paused.add();
     return false;
   }
   s.big->data_off = RTE_PKTMBUF_HEADROOM;  // (insert_vlan() may have moved it)

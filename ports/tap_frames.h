@@ -46,7 +46,7 @@ struct RxSlot {
 };
 
 struct TapRxCounters {
-  Counter packets, bytes, nombuf, oversize, errors;
+  Counter packets, bytes, paused, oversize, errors;  // paused: reads put off, the pool being empty
   Counter last_error;  // errno of the latest failed read, for `show ports`
 };
 
@@ -56,7 +56,7 @@ class TapRxFrames {
   TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len, TapRxCounters& counters);
 
   // Gives the slot its buffers (keeping those it has). False if a pool is empty (counted in
-  // nombuf); the slot then keeps what it got.
+  // paused: the frame waits in the kernel); the slot then keeps what it got.
   bool arm(RxSlot& s) noexcept;
   // Where and how much an armed slot reads: header and frame, contiguous in its big buffer.
   uint8_t* read_at(const RxSlot& s) const noexcept { return rte_pktmbuf_mtod(s.big, uint8_t*) - hdr_len_; }

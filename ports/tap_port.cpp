@@ -25,7 +25,7 @@ namespace {
 
 // 64 KB buffers per queue (about 64 KB of DPDK memory each): every read in flight, plus a burst
 // and a half on its way out. When they are all out, the port stops reading (counted in
-// rx_nombuf) and the kernel keeps the frames queued until some come back.
+// rx_paused, not a drop) and the kernel keeps the frames queued until some come back.
 constexpr unsigned kBigInFlight = 48;
 unsigned big_buffers(uint16_t queues, bool uring) {
   return queues * ((uring ? TapUring::kRxDepth : 1) + kBigInFlight);
@@ -343,7 +343,7 @@ PortStats TapPort::stats() const {
     s.rx_bytes += q->rx.bytes.get();
     s.tx_packets += q->tx.packets.get();
     s.tx_bytes += q->tx.bytes.get();
-    s.rx_nombuf += q->rx.nombuf.get();
+    s.rx_paused += q->rx.paused.get();
     s.rx_oversize += q->rx.oversize.get();
     s.rx_errors += q->rx.errors.get();
     s.tx_errors += q->tx.errors.get();

@@ -44,6 +44,7 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
       {"flooded", t.flooded},
       {"dropped", dropped},
       {"drops", drops},
+      {"rx_paused", ps.rx_paused},  // not a drop (ports/port.h)
   };
   if (link.speed_mbps) j["speed_mbps"] = link.speed_mbps;
   // Where its kernel interface is: "" in the switch's own network namespace (absent: none known).

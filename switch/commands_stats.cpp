@@ -97,6 +97,7 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   CommandOutput out;
   nlohmann::json ports = nlohmann::json::array();
   TextTable t({"PORT", "RX", "TX", "FLOODED", "DROPPED", "REASONS"});
+  std::string paused;  // ports that put reads off for want of mbufs (not drops)
   for (const PortRecord* rec : sw.ports()) {
     const SwitchPortTotals tot = sw.totals(rec->id);
     const PortStats ps = rec->stats();
@@ -116,7 +117,9 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
                      {"tx_bytes", tot.tx_bytes},
                      {"flooded", tot.flooded},
                      {"dropped", dropped},
-                     {"drops", drops}});
+                     {"drops", drops},
+                     {"rx_paused", ps.rx_paused}});
+    if (ps.rx_paused) paused += fmt::format(" {}={}", rec->port->name(), ps.rx_paused);
     t.row({rec->port->name(), std::to_string(tot.rx_packets), std::to_string(tot.tx_packets),
            std::to_string(tot.flooded), std::to_string(dropped), nonzero.empty() ? "-" : nonzero});
   }
@@ -133,6 +136,9 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
               {"frame_copies", copies}};
   out.text = t.render() + fmt::format("\nmbuf pool: {} of {} in use; frames switched: {}; frame copies: {}\n",
                                       pool.in_use(), pool.size(), frames, copies);
+  if (!paused.empty())
+    out.text += "reads put off while the mbuf pool was empty (the frames waited in the kernel, none dropped):" +
+                paused + "\n";
   return out;
 }
 

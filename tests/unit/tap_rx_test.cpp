@@ -21,6 +21,7 @@
 
 #include "eal_env.h"
 #include "real_taps.h"
+#include "ports/port.h"
 #include "ports/port_spec.h"
 #include "ports/tap_port.h"
 
@@ -108,6 +109,78 @@ TEST(TapRx, WholeFramesAndTheLimitOnReadWrite) {
 TEST(TapRx, WholeFramesAndTheLimitOnIoUring) {
   SKIP_WITHOUT_TAPS();
   check_rx("uring");
+}
+
+// With every 64 KB buffer of the port held (frames read but not yet sent on), the port puts its
+// reads off: the frames wait in the tap's queue, counted as rx_paused and not as a drop, and
+// arrive, all and in order, once buffers come back.
+void check_paused(const std::string& io) {
+  const std::string name = "tirp" + io.substr(0, 2) + std::to_string(::getpid() % 1000000);
+  auto port = TapPort::open(parse_port_spec("tap:" + name + ",mtu=9000,io=" + io), test::pool());
+  if (io == "uring" && port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";
+  ASSERT_EQ(std::system(("ip link set " + name + " up").c_str()), 0);
+  test::KernelSide kernel(name);
+  ASSERT_TRUE(kernel.ok()) << "packet socket on " << name << ": " << std::strerror(errno);
+
+  constexpr uint32_t kFrames = 200;  // more than the port's 64 KB buffers
+  for (uint32_t i = 0; i < kFrames; ++i) {
+    auto f = frame(3000 + i);  // longer than an ordinary mbuf: each keeps a 64 KB buffer
+    ASSERT_EQ(kernel.send(f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  }
+  std::vector<rte_mbuf*> held;
+  auto read_all = [&] {  // until 100 ms pass without a frame
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    while (std::chrono::steady_clock::now() < deadline) {
+      rte_mbuf* pkts[32];
+      const uint16_t n = port->rx_burst(0, pkts, 32);
+      if (n) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+      for (uint16_t i = 0; i < n; ++i) {
+        const uint8_t* p = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+        if (pkts[i]->data_len >= 14 && p[12] == (kTestEtherType >> 8) && p[13] == (kTestEtherType & 0xff))
+          held.push_back(pkts[i]);
+        else
+          rte_pktmbuf_free(pkts[i]);
+      }
+    }
+  };
+  read_all();
+  const size_t first = held.size();
+  ASSERT_GT(first, 0u);
+  ASSERT_LT(first, kFrames) << "the port has more 64 KB buffers than this test assumes";
+  PortStats s = port->stats();
+  EXPECT_GT(s.rx_paused, 0u) << "reads put off while every buffer is held";
+  EXPECT_EQ(s.rx_nombuf, 0u) << "nothing was dropped for want of buffers";
+  std::vector<uint32_t> got;
+  for (rte_mbuf* m : held) {
+    got.push_back(m->pkt_len);
+    rte_pktmbuf_free(m);
+  }
+  held.clear();
+  while (got.size() < kFrames) {  // the buffers come back a batch at a time, as sends complete
+    const size_t before = got.size();
+    read_all();
+    for (rte_mbuf* m : held) {
+      got.push_back(m->pkt_len);
+      rte_pktmbuf_free(m);
+    }
+    held.clear();
+    if (got.size() == before) break;
+  }
+  std::vector<uint32_t> want;
+  for (uint32_t i = 0; i < kFrames; ++i) want.push_back(3000 + i);
+  EXPECT_EQ(got, want) << "every frame arrives, in order, once buffers are back (" << first << " before)";
+  EXPECT_EQ(port->stats().rx_nombuf, 0u);
+  port->rx_release(0);
+}
+
+TEST(TapRx, EmptyPoolPausesReadsWithoutDropping) {
+  SKIP_WITHOUT_TAPS();
+  check_paused("syscall");
+}
+
+TEST(TapRx, EmptyPoolPausesReadsWithoutDroppingOnIoUring) {
+  SKIP_WITHOUT_TAPS();
+  check_paused("uring");
 }
 
 }  // namespace
