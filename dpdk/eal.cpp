@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -118,6 +120,46 @@ void remove_runtime_dir() {
   ::rmdir(g_runtime_dir);
 }
 
+// True if a process still answers on the telemetry socket in `dir` (one in another PID
+// namespace, whose PID we cannot see).
+bool telemetry_answers(const std::string& dir) {
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  const std::string path = dir + "/dpdk_telemetry.v2";
+  if (path.size() >= sizeof sun.sun_path) return true;  // cannot tell: keep it
+  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  return s && ::connect(s.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0;
+}
+
+// Removes the runtime directories that per-instance prefixes like ours ("tapswitch-PID", next
+// to our own) left behind when their process was killed: one whose PID no longer exists and
+// whose telemetry socket nobody answers. A live process's directory is left alone.
+unsigned remove_stale_runtime_dirs(const std::string& own) {
+  const size_t slash = own.rfind('/'), dash = own.rfind('-');
+  if (slash == std::string::npos || dash == std::string::npos || dash < slash) return 0;
+  const std::string parent = own.substr(0, slash), stem = own.substr(slash + 1, dash - slash);  // "tapswitch-"
+  unsigned removed = 0;
+  DIR* d = ::opendir(parent.c_str());
+  if (!d) return 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.rfind(stem, 0) != 0 || name.size() == stem.size()) continue;
+    const std::string pid = name.substr(stem.size());
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string dir = parent + "/" + name;
+    if (dir == own || ::access(("/proc/" + pid).c_str(), F_OK) == 0 || telemetry_answers(dir)) continue;
+    if (DIR* s = ::opendir(dir.c_str())) {
+      while (const dirent* f = ::readdir(s))
+        if (std::strcmp(f->d_name, ".") != 0 && std::strcmp(f->d_name, "..") != 0) ::unlinkat(::dirfd(s), f->d_name, 0);
+      ::closedir(s);
+    }
+    if (::rmdir(dir.c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
+}
+
 }  // namespace
 
 Eal::Eal(const std::vector<std::string>& args, bool private_runtime_dir) : args_(args) {
@@ -146,6 +188,10 @@ Eal::Eal(const std::vector<std::string>& args, bool private_runtime_dir) : args_
   }
   install_dpdk_log_bridge();
   spdlog::debug("DPDK EAL started: {}", join(args));
+  if (private_runtime_dir && g_runtime_dir[0])
+    if (unsigned n = remove_stale_runtime_dirs(g_runtime_dir))
+      spdlog::debug("removed {} DPDK runtime director{} left by tapswitch processes that were killed", n,
+                   n == 1 ? "y" : "ies");
 }
 
 Eal::~Eal() {

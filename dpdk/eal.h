@@ -7,8 +7,9 @@
 //
 // `private_runtime_dir` says that the EAL's runtime directory (its --file-prefix) belongs to
 // this process alone, as with tapswitch's per-instance prefix: then it is removed with all its
-// contents when the EAL is destroyed or the process exits, even after a failed start. Otherwise
-// only an empty one is removed, since other DPDK processes may share it.
+// contents when the EAL is destroyed or the process exits, even after a failed start; and the
+// directories of the same form that killed processes left (their PID gone) are removed when it
+// starts. Otherwise only an empty one is removed, since other DPDK processes may share it.
 //
 // Destruction runs rte_eal_cleanup(). Everything that uses DPDK (pools, rings, ports) must be
 // destroyed first. Only one Eal may exist per process, and DPDK cannot be started twice.

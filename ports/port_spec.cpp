@@ -51,9 +51,12 @@ void check_ifname(const std::string& spec, const std::string& what, const std::s
     fail("port '{}': {} '{}' is {} characters long; interface names have at most {}", spec, what,
          name, name.size(), kMaxIfNameLen);
   for (char c : name) {
+    if (c == '%')  // the kernel takes a name with % for a template (tap%d: the first free tap0, tap1, ...)
+      fail("port '{}': {} '{}' contains '%', which the kernel reads as a name template; give the name itself",
+           spec, what, name);
     if (c == '/' || c == ':' || c == ',' || c == '=' || c <= ' ' || c > '~')
-      fail("port '{}': {} '{}' contains the character '{}', not allowed in interface names", spec,
-           what, name, c);
+      fail("port '{}': {} '{}' contains the character {}, not allowed in interface names", spec, what, name,
+           c > ' ' && c <= '~' ? fmt::format("'{}'", c) : fmt::format("\\x{:02x}", static_cast<uint8_t>(c)));
   }
   if (name == "." || name == "..") fail("port '{}': '{}' is not a valid interface name", spec, name);
 }
@@ -120,6 +123,11 @@ void parse_tap_opts(PortSpec& ps) {
 }  // namespace
 
 PortSpec parse_port_spec(const std::string& text) {
+  // A control character (a NUL cuts the message short wherever it is printed) is named, never quoted.
+  for (size_t i = 0; i < text.size(); ++i)
+    if (static_cast<uint8_t>(text[i]) < 0x20 || text[i] == 0x7f)
+      fail("port '{}...': the spec contains the control character \\x{:02x} at byte {}", text.substr(0, i),
+           static_cast<uint8_t>(text[i]), i);
   PortSpec ps;
   ps.text = text;
   size_t colon = text.find(':');

@@ -27,6 +27,9 @@ namespace {
 // and a half on its way out. When they are all out, the port stops reading (counted in
 // rx_paused, not a drop) and the kernel keeps the frames queued until some come back.
 constexpr unsigned kBigInFlight = 48;
+
+// A tap's gso_max_size as the kernel makes it (GSO_LEGACY_MAX_SIZE).
+constexpr uint32_t kKernelGsoMaxSize = 65536;
 unsigned big_buffers(uint16_t queues, bool uring) {
   return queues * ((uring ? TapUring::kRxDepth : 1) + kBigInFlight);
 }
@@ -62,6 +65,8 @@ std::unique_ptr<TapPort> TapPort::open(const PortSpec& spec, PktPool& pool) {
                    port->name(), cap, std::strerror(e));
     else if (known && before != cap)
       port->gso_restore_ = before;
+    else if (known)  // our own cap, left by a switch that was killed: give the kernel's default back
+      port->gso_restore_ = kKernelGsoMaxSize;
   }
   return port;
 }

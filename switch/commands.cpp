@@ -2,6 +2,8 @@
 
 #include <rte_ether.h>
 
+#include <algorithm>
+
 #include "base/error.h"
 #include "switch/switch.h"
 #include "switch/text_table.h"
@@ -63,8 +65,15 @@ CtlReply Commands::dispatch(const CtlRequest& req) const {
   if (!best) {
     std::string what;
     for (const auto& a : req.argv) what += (what.empty() ? "" : " ") + a;
-    return CtlReply::failure(what.empty() ? "empty command (try 'help')"
-                                          : "unknown command '" + what + "' (try 'help')");
+    if (what.empty()) return CtlReply::failure("empty command (try 'help')");
+    // The first words of a longer command ("show", "port"): say what may follow.
+    std::vector<std::string> next;
+    for (const auto& c : commands_)
+      if (c.words.size() > req.argv.size() && std::equal(req.argv.begin(), req.argv.end(), c.words.begin()) &&
+          std::find(next.begin(), next.end(), c.words[req.argv.size()]) == next.end())
+        next.push_back(c.words[req.argv.size()]);
+    if (!next.empty()) return CtlReply::failure(fmt::format("'{}' needs one of: {}", what, fmt::join(next, " | ")));
+    return CtlReply::failure("unknown command '" + what + "' (try 'help')");
   }
   std::vector<std::string> args(req.argv.begin() + static_cast<long>(best->words.size()), req.argv.end());
   CommandOutput out = best->run_req ? best->run_req(req, args) : best->run(args);

@@ -47,9 +47,12 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
       {"rx_paused", ps.rx_paused},  // not a drop (ports/port.h)
   };
   if (link.speed_mbps) j["speed_mbps"] = link.speed_mbps;
-  // Where its kernel interface is: "" in the switch's own network namespace (absent: none known).
+  // Where its kernel interface is: "" in the switch's own network namespace; null when none is
+  // known (a port waiting for its interface, one whose interface is gone, a vhost-user port).
   if (const KernelInterface ki = p.kernel_interface(); !ki.name.empty() && ki.netns)
     j["netns"] = netns_label(ki.netns);
+  else
+    j["netns"] = nullptr;
   nlohmann::json details = nlohmann::json::object();
   p.describe(details);
   j["details"] = details;
@@ -63,7 +66,7 @@ CommandOutput show_ports(const Switch& sw, const std::vector<std::string>& args)
   TextTable t({"NAME", "KIND", "NETNS", "STATE", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"});
   for (const PortRecord* rec : sw.ports()) {
     nlohmann::json j = port_json(sw, *rec);
-    const std::string netns = j.value("netns", "");
+    const std::string netns = j["netns"].is_string() ? j["netns"].get<std::string>() : "";
     t.row({j["name"], j["kind"], netns.empty() ? "-" : netns, j["state"], std::to_string(j["rx_packets"].get<uint64_t>()),
            std::to_string(j["rx_bytes"].get<uint64_t>()), std::to_string(j["tx_packets"].get<uint64_t>()),
            std::to_string(j["tx_bytes"].get<uint64_t>()), std::to_string(j["dropped"].get<uint64_t>())});

@@ -70,6 +70,20 @@ po::options_description switch_options() {
 // Turns Boost's exception text into a line that names the option the user wrote.
 std::string describe(const po::error& e) { return e.what(); }
 
+// ", line N" for the first line of the config file at `path` that `matches` (given the line
+// without its comment and surrounding blanks, as Boost reads it); "" if none does.
+template <typename Match>
+std::string line_of(const std::string& path, Match matches) {
+  std::ifstream in(path);
+  std::string line;
+  for (unsigned n = 1; std::getline(in, line); ++n) {
+    line = line.substr(0, line.find('#'));
+    const size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+    if (a != std::string::npos && matches(line.substr(a, b - a + 1))) return fmt::format(", line {}", n);
+  }
+  return {};
+}
+
 SwitchConfig to_config(const po::variables_map& vm) {
   SwitchConfig c;
   if (vm.count("port")) {
@@ -150,6 +164,16 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       if (!in) fail("--config: cannot read '{}'", path);
       try {
         po::store(po::parse_config_file(in, sw), vm);
+      } catch (const po::invalid_config_file_syntax& e) {
+        fail("config file '{}'{}: {} (a line is `key = value`, e.g. `port = tap:vm1`)", path,
+             line_of(path, [&](const std::string& l) { return l == e.tokens(); }), describe(e));
+      } catch (const po::unknown_option& e) {
+        const std::string key = e.get_option_name();
+        fail("config file '{}'{}: {}", path, line_of(path, [&](const std::string& l) {
+               const std::string k = l.substr(0, l.find('='));
+               return k.substr(0, k.find_last_not_of(" \t") + 1) == key;
+             }),
+             describe(e));
       } catch (const po::error& e) {
         fail("config file '{}': {}", path, describe(e));
       }

@@ -6,7 +6,9 @@ DPDK's runtime directory are removed.
 Port a is a persistent tap made beforehand (`ip tuntap add`), which the switch attaches to.
 Ports b (raw-fd) and c (net_tap) are created by the switch. All three carry pings, then the
 switch gets SIGTERM and must exit 0 with a clean log. A second switch on the surviving tap is
-stopped by SIGHUP (its terminal closed), with the same clean exit.
+stopped by SIGHUP (its terminal closed), with the same clean exit. A third is killed (SIGKILL):
+the fourth removes the runtime directory it left, and gives the tap the kernel's gso_max_size
+back at exit although it found the killed switch's cap on it.
 """
 import os
 import signal
@@ -72,6 +74,24 @@ def test(t):
     check(not nss[1].has_link(names[1]) and not tslib.link_exists(names[1]),
           f"tap {names[1]}, created by the second switch, still exists")
     say(f"after SIGHUP: {pers} is still there, gso_max_size {gso}; {names[1]} is gone")
+
+    # A switch killed outright leaves its cap on the tap and its DPDK runtime directory; the next
+    # switch removes that directory at start and gives the tap the kernel's default back at exit.
+    sh("ip", "-n", nss[0].name, "link", "set", pers, "netns", str(os.getpid()))
+    sw3 = t.daemon([f"tap:{pers}"])
+    capped = gso_max_size(None, pers)
+    sw3.proc.kill()
+    sw3.proc.wait(timeout=30)
+    left = tslib.dpdk_runtime_dirs(sw3.pid, sw3.started)
+    check(left and capped != own_gso, f"after SIGKILL: runtime dirs {left}, gso_max_size {capped}: the test "
+          "expects a killed switch to leave both")
+    sw4 = t.daemon([f"tap:{pers}"])
+    check(not any(os.path.exists(d) for d in left), f"the next switch did not remove {left}")
+    sw4.stop()
+    gso = gso_max_size(None, pers)
+    check(gso == own_gso, f"{pers} kept gso_max_size {gso} after a killed switch and a clean one, not {own_gso}")
+    say(f"after SIGKILL: the next switch removed {len(left)} stale runtime directory and gave {pers} "
+        f"gso_max_size {gso} back")
 
 
 if __name__ == "__main__":

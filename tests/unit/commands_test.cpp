@@ -72,6 +72,21 @@ TEST_F(SwitchCommands, FdbAddErrorsNameTheCommandsArguments) {
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "no error");
 }
 
+// The first word(s) of longer commands say what may follow; anything else is unknown.
+TEST_F(SwitchCommands, FirstWordsOfACommandSayWhatFollows) {
+  auto reply = [this](std::vector<std::string> argv) {
+    CtlRequest req;
+    req.argv = std::move(argv);
+    return commands_.dispatch(req);
+  };
+  CtlReply r = reply({"show"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "'show' needs one of: ports | fdb | workers | stats");
+  EXPECT_EQ(reply({"port"}).error, "'port' needs one of: add | del");
+  EXPECT_EQ(reply({"shw"}).error, "unknown command 'shw' (try 'help')");
+  EXPECT_EQ(reply({"show", "prots"}).error, "unknown command 'show prots' (try 'help')");
+}
+
 TEST_F(SwitchCommands, FdbDelOfAMissingEntryNamesItsVlan) {
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "02:00:00:00:00:01 vlan 10 is not in the FDB");
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}), "02:00:00:00:00:01 is not in the FDB");

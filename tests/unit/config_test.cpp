@@ -133,6 +133,23 @@ TEST(PortSpec, NameTooLong) {
 }
 TEST(PortSpec, NameOfFifteenIsFine) { EXPECT_EQ(parse({"--port", "tap:abcdefghijklmno"}).config.ports.size(), 1u); }
 TEST(PortSpec, BadCharacter) { expect_error({"--port", "tap:a/b"}, "contains the character '/'"); }
+TEST(PortSpec, NonAsciiCharacterNamedByByte) {
+  expect_error({"--port", "tap:a\xc3\xa9"}, "contains the character \\xc3");  // not half a UTF-8 character
+}
+TEST(PortSpec, ControlCharacterNamedNotQuoted) {
+  // A NUL (possible in `port add`'s JSON, not on a command line) would cut the message short
+  // wherever it is printed.
+  try {
+    parse_port_spec(std::string("link:ab\0cd", 10));
+    ADD_FAILURE() << "a spec with a NUL was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "port 'link:ab...': the spec contains the control character \\x00 at byte 7");
+  }
+}
+TEST(PortSpec, NameTemplateRefused) {
+  expect_error({"--port", "tap:vm%d"}, "contains '%', which the kernel reads as a name template");
+  expect_error({"--port", "link:vm%d"}, "name template");
+}
 TEST(PortSpec, UnknownTapOption) { expect_error({"--port", "tap:vm1,colour=red"}, "unknown option 'colour'"); }
 TEST(PortSpec, OptionWithoutValue) { expect_error({"--port", "tapfd:5,name"}, "not of the form key=value"); }
 TEST(PortSpec, OptionTwice) { expect_error({"--port", "tapfd:5,name=a,name=b"}, "given twice"); }
@@ -206,6 +223,15 @@ TEST(ConfigFile, NegativeNumbers) {
 TEST(ConfigFile, UnknownKey) {
   TempFile f("colour = red\n");
   expect_error({"--config", f.path()}, "unrecognised option 'colour'");
+}
+
+// Errors name the line, and a line without '=' says what a line looks like.
+TEST(ConfigFile, ErrorsNameTheLine) {
+  TempFile f("# ports\nport = tap:vm1\n\n  port tap:vm2   # no '='\n");
+  expect_error({"--config", f.path()}, ", line 4: the options configuration file contains an invalid line "
+                                       "'port tap:vm2' (a line is `key = value`, e.g. `port = tap:vm1`)");
+  TempFile g("port = tap:vm1\ncolour=red\n");
+  expect_error({"--config", g.path()}, ", line 2: unrecognised option 'colour'");
 }
 
 TEST(ConfigFile, BadPortInFile) {
