@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,15 +47,27 @@ std::vector<uint8_t> bytes_of(const rte_mbuf* m) {
   return b;
 }
 
-void check_rx(const std::string& io) {
-  const std::string name = "tirx" + io.substr(0, 2) + std::to_string(::getpid() % 1000000);
-  // 65521: the largest MTU tun allows (65535 less the Ethernet header).
-  auto port = TapPort::open(parse_port_spec("tap:" + name + ",mtu=65521,io=" + io), test::pool());
+// Opens this test's tap port (PREFIX + io + pid, with `opts`) on the io path, sets it up, and
+// opens a packet socket on its kernel side. The caller returns if the test was skipped (no
+// io_uring here) or failed.
+void open_up_tap(const std::string& prefix, const std::string& opts, const std::string& io,
+                 std::unique_ptr<TapPort>& port, std::unique_ptr<test::KernelSide>& kernel) {
+  const std::string name = prefix + io.substr(0, 2) + std::to_string(::getpid() % 1000000);
+  port = TapPort::open(parse_port_spec("tap:" + name + "," + opts + ",io=" + io), test::pool());
   if (io == "uring" && port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";
   ASSERT_EQ(std::system(("ip link set " + name + " up").c_str()), 0);
+  kernel = std::make_unique<test::KernelSide>(name);
+  ASSERT_TRUE(kernel->ok()) << "packet socket on " << name << ": " << std::strerror(errno);
+}
 
-  test::KernelSide kernel(name);
-  ASSERT_TRUE(kernel.ok()) << "packet socket on " << name << ": " << std::strerror(errno);
+bool stopped() { return ::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure(); }
+
+void check_rx(const std::string& io) {
+  std::unique_ptr<TapPort> port;
+  std::unique_ptr<test::KernelSide> k;
+  open_up_tap("tirx", "mtu=65521", io, port, k);  // 65521: the largest MTU tun allows (65535 less the Ethernet header)
+  if (stopped()) return;
+  const test::KernelSide& kernel = *k;
 
   const uint32_t room = rte_pktmbuf_data_room_size(test::pool().get()) - RTE_PKTMBUF_HEADROOM;
   const uint32_t largest = UINT16_MAX - RTE_PKTMBUF_HEADROOM - 1;  // a 64 KB buffer, headroom kept
@@ -115,12 +128,11 @@ TEST(TapRx, WholeFramesAndTheLimitOnIoUring) {
 // reads off: the frames wait in the tap's queue, counted as rx_paused and not as a drop, and
 // arrive, all and in order, once buffers come back.
 void check_paused(const std::string& io) {
-  const std::string name = "tirp" + io.substr(0, 2) + std::to_string(::getpid() % 1000000);
-  auto port = TapPort::open(parse_port_spec("tap:" + name + ",mtu=9000,io=" + io), test::pool());
-  if (io == "uring" && port->rx_io() != TapIo::uring) GTEST_SKIP() << "io_uring is not available here";
-  ASSERT_EQ(std::system(("ip link set " + name + " up").c_str()), 0);
-  test::KernelSide kernel(name);
-  ASSERT_TRUE(kernel.ok()) << "packet socket on " << name << ": " << std::strerror(errno);
+  std::unique_ptr<TapPort> port;
+  std::unique_ptr<test::KernelSide> k;
+  open_up_tap("tirp", "mtu=9000", io, port, k);
+  if (stopped()) return;
+  const test::KernelSide& kernel = *k;
 
   constexpr uint32_t kFrames = 200;  // more than the port's 64 KB buffers
   for (uint32_t i = 0; i < kFrames; ++i) {
