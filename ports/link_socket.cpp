@@ -118,12 +118,7 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
          ifr.ifr_hwaddr.sa_family);
   // A bridge's (or bond's) port hands what it receives to its master as well: both would forward
   // the same frames, and a second port of that bridge on the switch would make a loop.
-  std::error_code ec;
-  const auto master = std::filesystem::read_symlink("/sys/class/net/" + ifname + "/master", ec);
-  if (!ec)
-    fail("port '{}': interface '{}' is a port of '{}' (a bridge or bond), which forwards its frames too; take it "
-         "out first (ip link set {} nomaster)",
-         spec, ifname, master.filename().string(), ifname);
+  check_no_master(spec, ifname);
 
   TapHandle h;
   h.ifname = ifname;
@@ -181,6 +176,19 @@ ssize_t recv_link_frame(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16
     r = recv_link_one(fd, buf, len, tpid, tci, outgoing);
   while (r > 0 && outgoing);
   return r;
+}
+
+std::string link_master(const std::string& ifname) {
+  std::error_code ec;
+  const auto master = std::filesystem::read_symlink("/sys/class/net/" + ifname + "/master", ec);
+  return ec ? std::string() : master.filename().string();
+}
+
+void check_no_master(const std::string& spec, const std::string& ifname) {
+  if (const std::string master = link_master(ifname); !master.empty())
+    fail("port '{}': interface '{}' is a port of '{}' (a bridge or bond), which forwards its frames too; take it "
+         "out first (ip link set {} nomaster)",
+         spec, ifname, master, ifname);
 }
 
 std::string link_name(int ifindex) {

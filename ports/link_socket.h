@@ -71,6 +71,12 @@ std::string link_name(int ifindex);
 bool link_up(int ifindex);
 unsigned link_mtu(int ifindex);
 
+// The bridge or bond that interface `ifname` (in the switch's namespace) is a port of; "" if
+// none. check_no_master() throws Error (quoting `spec`) if there is one: a bridge's port hands
+// what it receives to the bridge as well, so both would forward the same frames.
+std::string link_master(const std::string& ifname);
+void check_no_master(const std::string& spec, const std::string& ifname);
+
 // Frames the kernel dropped because the socket's receive queue was full, since the last call
 // (PACKET_STATISTICS, which restarts at each read; per socket, so per queue).
 uint64_t link_drops_since(int fd);

@@ -85,6 +85,7 @@ struct LinkState {
   bool up = false;
   uint32_t speed_mbps = 0;  // 0 when the kind has no meaningful speed
   bool gone = false;        // the interface behind the port no longer exists (deleted)
+  std::string master;       // a link port's interface became a port of this bridge or bond
 };
 
 // The kernel interface a port sends through and receives from, where it has one: its network

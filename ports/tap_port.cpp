@@ -319,8 +319,10 @@ bool TapPort::rx_notify_error(uint16_t q) noexcept {
 LinkState TapPort::link() const {
   LinkState s;
   if (is_link()) {
-    s.gone = link_name(handle_.ifindex).empty();
+    const std::string ifname = link_name(handle_.ifindex);
+    s.gone = ifname.empty();
     s.up = !s.gone && link_up(handle_.ifindex);
+    if (!s.gone) s.master = link_master(ifname);
     return s;
   }
   s.gone = tap_ifname(handle_.fd.get()).empty();  // the tun file is detached once the interface is deleted

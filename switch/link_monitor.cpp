@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/error.h"
+#include "ports/link_socket.h"
 #include "switch/switch.h"
 
 namespace tapswitch {
@@ -40,7 +41,23 @@ void LinkMonitor::tick() {
     } else {
       LinkState l = rec->port->link();
       st = l.gone ? State::gone : l.up ? State::up : State::down;
-      if (st == State::gone) {
+      if (st != State::gone && !l.master.empty()) {
+        // Made a bridge's (or bond's) port after it attached: the master forwards its frames too,
+        // and a second port of that bridge on the switch would loop. Detached like a deleted
+        // interface, and attached again (by the branch above) once it leaves the bridge.
+        sw_.detach_port(id);
+        const size_t flushed = sw_.forget_port(id);
+        std::string why = "its interface became a port of '" + l.master + "'";
+        try {
+          check_no_master(rec->spec.text, rec->spec.ifname);
+        } catch (const Error& e) {
+          why = e.what();  // what each attach attempt will say: not said again until it changes
+        }
+        refused_[id] = why;
+        spdlog::warn("port {}: detached, {} FDB entries flushed: {}; attaching again once it leaves", rec->port->name(),
+                     flushed, why);
+        st = State::gone;
+      } else if (st == State::gone) {
         sw_.detach_port(id);  // first, so that nothing is learned on it after the flush
         const size_t flushed = sw_.forget_port(id);
         const char* next = rec->spec.recreate                 ? ", re-creating it"

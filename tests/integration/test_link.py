@@ -19,7 +19,8 @@ carry no virtio-net header, so a partial checksum arrived as it was and the rece
   - bad specs are refused with a reason: not Ethernet, a bridge's port, an option; a port for an
     interface that does not exist yet (configured at start, or added later) waits; when it
     appears as a bridge's port the switch says once why it cannot attach, and attaches once the
-    interface leaves the bridge.
+    interface leaves the bridge; an attached one made a bridge's port is detached (said once) and
+    attached again when it leaves.
 """
 import time
 
@@ -38,7 +39,8 @@ def test(t):
     sw = t.daemon([f"link:{ha}", f"link:{hb}", f"tap:{c_if}", f"tap:{d_if},offload=off", f"link:{hy}"],
                   allow=[rf"warning port {hb}: its interface was deleted",
                          rf"warning port ({hy}|{t.name('hz')}) .* there is no interface named",
-                         rf"warning port {t.name('hz')}: cannot attach: .* is a port of"])
+                         rf"warning port {t.name('hz')}: cannot attach: .* is a port of",
+                         rf"warning port {t.name('hz')}: detached, \d+ FDB entries flushed: .* is a port of"])
     p = sw.ports()[hy]
     check(p["state"] == "gone" and p["details"].get("waiting") is True and "netns" in p and p["netns"] is None,
           f"{hy}, configured without an interface (netns null, not absent): {p}")
@@ -222,6 +224,18 @@ def test(t):
     wait_for(lambda: sw.ports()[hz]["state"] == "up", f"{hz} to be attached once it exists")
     ping_all_pairs([(nz, "10.83.0.5"), (nc, "10.83.0.3")])
     say(f"link:{hz} added before its interface existed: attached when it appeared, z and c ping each other")
+    # It becomes a bridge's port while attached (the bridge would forward its frames too):
+    # detached and said once, attached again when it leaves the bridge.
+    said = lambda: sw.log().count(f"port {hz}: detached") + sw.log().count(f"port {hz}: cannot attach")
+    before = said()
+    sh("ip", "link", "set", hz, "master", br)
+    wait_for(lambda: sw.ports()[hz]["state"] == "gone", f"{hz} to be detached once it is a port of {br}")
+    time.sleep(2.2)
+    check(said() - before == 1, f"{hz} made a port of {br}: said {said() - before} times")
+    sh("ip", "link", "set", hz, "nomaster")
+    wait_for(lambda: sw.ports()[hz]["state"] == "up", f"{hz} to be attached again once it left {br}")
+    ping_all_pairs([(nz, "10.83.0.5"), (nc, "10.83.0.3")])
+    say(f"{hz} made a bridge's port while attached: detached, said once; attached again when it left the bridge")
     sw.stop()
 
     # A busy-polling worker never sleeps, so nothing reads the socket's pending ENETDOWN before
