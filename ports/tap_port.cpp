@@ -27,12 +27,12 @@ namespace {
 // and a half on its way out. When they are all out, the port stops reading (counted in
 // rx_paused, not a drop) and the kernel keeps the frames queued until some come back.
 constexpr unsigned kBigInFlight = 48;
-
-// A tap's gso_max_size as the kernel makes it (GSO_LEGACY_MAX_SIZE).
-constexpr uint32_t kKernelGsoMaxSize = 65536;
 unsigned big_buffers(uint16_t queues, bool uring) {
   return queues * ((uring ? TapUring::kRxDepth : 1) + kBigInFlight);
 }
+
+// A tap's gso_max_size as the kernel makes it (GSO_LEGACY_MAX_SIZE).
+constexpr uint32_t kKernelGsoMaxSize = 65536;
 
 // Tells, once per process, that io_uring is not used and why.
 void note_no_uring(const std::string& port, const std::string& why) {
