@@ -72,7 +72,7 @@ void CaptureSession::offer(rte_mbuf* const* pkts, uint16_t n, CaptureDir dir) no
       ++lost;
       continue;
     }
-    r[k++] = Record{c, now, static_cast<uint32_t>(dir), 0};
+    r[k++] = Record{c, now, static_cast<uint16_t>(dir), 0, pkts[i]->pkt_len};
   }
   unsigned q = rte_ring_mp_enqueue_burst_elem(ring_.get(), r, sizeof(Record), k, nullptr);
   for (unsigned i = q; i < k; ++i) rte_pktmbuf_free(r[i].m);
@@ -87,7 +87,7 @@ bool CaptureSession::drain() {
     for (unsigned i = 0; i < n; ++i) {
       if (!done_) {
         const uint64_t ns = base_ns_ + static_cast<uint64_t>((r[i].tsc - base_tsc_) * 1e9 / static_cast<double>(hz_));
-        if (writer_.write(r[i].m, ns, static_cast<CaptureDir>(r[i].dir)))
+        if (writer_.write(r[i].m, ns, static_cast<CaptureDir>(r[i].dir), r[i].orig_len))
           ++written_;
         else
           dropped_.fetch_add(1, std::memory_order_relaxed);  // the reader of a pipe is slow

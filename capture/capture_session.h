@@ -62,8 +62,9 @@ class CaptureSession {
   struct Record {
     rte_mbuf* m;
     uint64_t tsc;
-    uint32_t dir;
-    uint32_t pad;
+    uint16_t dir;
+    uint16_t pad;
+    uint32_t orig_len;  // the frame's length; m holds at most snaplen bytes of it
   };
   static_assert(sizeof(Record) == 24);
 

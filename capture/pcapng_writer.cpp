@@ -4,6 +4,7 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -69,10 +70,10 @@ PcapngWriter::PcapngWriter(int fd, const std::string& ifname, uint32_t snaplen) 
   if (!flush()) fail("cannot write the capture file: {}", std::strerror(errno));
 }
 
-bool PcapngWriter::write(const rte_mbuf* m, uint64_t ts_ns, CaptureDir dir) {
+bool PcapngWriter::write(const rte_mbuf* m, uint64_t ts_ns, CaptureDir dir, uint32_t orig_len) {
   if (buf_.size() > kMaxBuffered) return false;
-  const uint32_t orig = m->pkt_len;
-  const uint32_t cap = orig < snaplen_ ? orig : snaplen_;
+  const uint32_t orig = orig_len ? orig_len : m->pkt_len;
+  const uint32_t cap = std::min({orig, m->pkt_len, snaplen_});
   const size_t start = buf_.size();
   put32(kEpb);
   put32(0);

@@ -25,9 +25,10 @@ class PcapngWriter {
   // Writes the section and interface headers. Throws Error if the fd cannot be written.
   PcapngWriter(int fd, const std::string& ifname, uint32_t snaplen);
 
-  // Appends one frame (up to snaplen bytes of it). Returns false, writing nothing, when too
+  // Appends one frame (up to snaplen bytes of it) whose length on the wire was `orig_len` (m may
+  // hold only the bytes captured; 0: m's own length). Returns false, writing nothing, when too
   // much is already waiting for a slow reader.
-  bool write(const rte_mbuf* m, uint64_t ts_ns, CaptureDir dir);
+  bool write(const rte_mbuf* m, uint64_t ts_ns, CaptureDir dir, uint32_t orig_len = 0);
   // Writes what is buffered; a full pipe keeps the rest for later. Returns false (errno set)
   // on a real write error.
   bool flush();

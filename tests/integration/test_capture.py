@@ -119,11 +119,14 @@ def test(t):
     check(rc == 0, f"capture on {b_if} --dir tx: rc {rc}: {out}{err}")
     p = start(a_if, keep, "-c", "1", "--snaplen", "64")
     started(5, p)
-    na.exec("ping", "-c", "2", "-i", "0.1", "-q", "10.81.0.2", check=False)
+    na.exec("ping", "-c", "2", "-i", "0.1", "-s", "1000", "-q", "10.81.0.2", check=False)
     rc, out, err = finish(p, "capture into an existing file")
     check(rc == 0 and "1 frames captured" in out, f"capture into {keep}: rc {rc}: {out}{err}")
     check(len(frames(keep)) == 1 and b"precious" not in open(keep, "rb").read(),
           f"{keep} must hold just the new capture")
+    # --snaplen cuts what is kept, not the length the frame had (a 1042-byte ping).
+    lens = frames(keep, "frame.len")[0][1], frames(keep, "frame.cap_len")[0][1]
+    check(lens == ("1042", "64"), f"--snaplen 64 on a 1042-byte frame: frame.len, cap_len = {lens}")
     say(f"{len(bad)} refused captures left an existing file as it was and created none; an accepted one replaced it")
 
     # 3. A capture ends with its port.
