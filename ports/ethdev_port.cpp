@@ -186,7 +186,10 @@ void EthdevPort::setup(const PortSpec& spec, PktPool& pool) {
   if (rc != 0) fail("port '{}': cannot start device: {}", spec.text, err_text(rc));
   started_ = true;
   // A switch must see frames for every MAC; a port that cannot do this would drop unicast.
+  const bool was_promisc =
+      driver_ == "net_af_packet" && link_promisc(static_cast<int>(::if_nametoindex(ifname_.c_str())));
   rc = rte_eth_promiscuous_enable(port_id_);
+  restore_promisc_ = rc == 0 && driver_ == "net_af_packet" && !was_promisc;
   if (rc != 0 && rc != -ENOTSUP)
     fail("port '{}': cannot enable promiscuous mode: {}", spec.text, err_text(rc));
   if (rc == -ENOTSUP) spdlog::info("port {}: driver {} has no promiscuous mode", name(), driver_);
@@ -255,6 +258,7 @@ void EthdevPort::refresh() {
 
 EthdevPort::~EthdevPort() {
   if (vhost_lsc_registered_) rte_eth_dev_callback_unregister(port_id_, RTE_ETH_EVENT_INTR_LSC, on_vhost_lsc, this);
+  if (restore_promisc_) rte_eth_promiscuous_disable(port_id_);
   if (started_) rte_eth_dev_stop(port_id_);
   rte_eth_dev_info info{};
   rte_device* dev = nullptr;
@@ -313,6 +317,14 @@ KernelInterface EthdevPort::kernel_interface() const {
     return fd >= 0 ? KernelInterface{tap_netns(fd), ifname_} : KernelInterface{};
   }
   return {own_netns(), ifname_};
+}
+
+bool EthdevPort::rx_notify_error(uint16_t queue) noexcept {
+  if (!notify_by_socket_ || queue >= intr_fds_.size()) return true;
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(intr_fds_[queue], SOL_SOCKET, SO_ERROR, &err, &len);  // reads and clears the pending error
+  return false;
 }
 
 int EthdevPort::rx_notify_fd(uint16_t queue) const noexcept {
@@ -378,6 +390,13 @@ LinkState EthdevPort::link() const {
   LinkState s{l.link_status == RTE_ETH_LINK_UP, l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0u : l.link_speed};
   // net_tap asks the kernel by interface name in our namespace, so it reports "down" once the
   // interface has been moved into another one. Ask through its tun fd instead.
+  // af_packet's PMD says up whatever its interface does: ask the kernel.
+  if (driver_ == "net_af_packet" && !ifname_.empty()) {
+    const unsigned ifindex = ::if_nametoindex(ifname_.c_str());
+    s.gone = ifindex == 0;
+    s.up = !s.gone && link_up(static_cast<int>(ifindex));
+    return s;
+  }
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
     if (fd >= 0) s.up = ifctl_.link_up(fd);

@@ -56,6 +56,9 @@ class EthdevPort final : public Port {
   bool rx_notify_arm(uint16_t queue) noexcept override;
   void rx_notify_disarm(uint16_t queue) noexcept override;
   bool rx_notify_asleep_only(uint16_t /*queue*/) const noexcept override { return notify_by_socket_; }
+  // af_packet's socket says ENETDOWN once when its interface goes down, and keeps it until read:
+  // read here. Other fds' errors last.
+  bool rx_notify_error(uint16_t queue) noexcept override;
   // net_tap without its per-frame signals reads on every burst: an empty one is a system call.
   bool rx_poll_costly(uint16_t /*queue*/) const noexcept override { return static_cast<bool>(rx_kick_); }
 
@@ -86,6 +89,9 @@ class EthdevPort final : public Port {
   std::unique_ptr<std::atomic<int>[]> vhost_kick_;
   bool vhost_lsc_registered_ = false;
   bool started_ = false;
+  // af_packet: the PMD turns the interface's IFF_PROMISC on, and leaves it on at close; turned
+  // off again at close unless the interface had it before.
+  bool restore_promisc_ = false;
   struct alignas(64) QueueTxFailures {
     TxFailures f;
   };

@@ -201,6 +201,11 @@ bool link_up(int ifindex) {
   return ifreq_ioctl(ifindex, SIOCGIFFLAGS, ifr) && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 }
 
+bool link_promisc(int ifindex) {
+  ifreq ifr{};
+  return ifreq_ioctl(ifindex, SIOCGIFFLAGS, ifr) && (ifr.ifr_flags & IFF_PROMISC);
+}
+
 unsigned link_mtu(int ifindex) {
   ifreq ifr{};
   return ifreq_ioctl(ifindex, SIOCGIFMTU, ifr) ? static_cast<unsigned>(ifr.ifr_mtu) : 0;

@@ -70,6 +70,8 @@ ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t
 std::string link_name(int ifindex);
 bool link_up(int ifindex);
 unsigned link_mtu(int ifindex);
+// Whether IFF_PROMISC is set on it (by a user or a program, not a packet socket's membership).
+bool link_promisc(int ifindex);
 
 // The bridge or bond that interface `ifname` (in the switch's namespace) is a port of; "" if
 // none. check_no_master() throws Error (quoting `spec`) if there is one: a bridge's port hands

@@ -5,7 +5,8 @@
 
 Each namespace owns one port: raw-fd taps (tap:), DPDK's net_tap (dpdk:net_tapN,iface=), both
 mixed, or af_packet on the host end of a veth whose other end is in the namespace. With
-af_packet ports, the idle worker must sleep on them, not back off.
+af_packet ports, the idle worker must sleep on them, not back off, also after one's interface
+went down and up (shown down meanwhile); and they leave no interface promiscuous.
 """
 import re
 import sys
@@ -57,7 +58,31 @@ def test(t, mode):
         check(p["rx_packets"] > 0 and p["tx_packets"] > 0, f"port {name} counted no traffic: {p}")
     if mode == "af_packet":
         idle_sleeps(sw, ports_now, [(ns, ip) for (ns, _), (_, ip), k in zip(plumbing, hosts, kinds) if k == "af_packet"])
+        host = next(h for h in ports_now if ports_now[h]["details"].get("driver") == "net_af_packet")
+        down_and_up(sw, host)
     sw.stop()
+    if mode == "af_packet":
+        # The PMD turned the interfaces promiscuous; the switch turns that off again.
+        for name, p in ports_now.items():
+            if p["details"].get("driver") == "net_af_packet":
+                words = tslib.sh("ip", "-d", "link", "show", name).stdout.split()
+                check(words[words.index("promiscuity") + 1] == "0", f"{name} left promiscuous after the switch exited")
+        say("af_packet interfaces promiscuous no more after exit")
+
+
+def down_and_up(sw, host):
+    """An af_packet port's interface taken down: shown down (its PMD says up whatever happens),
+    and the idle worker keeps sleeping on the socket, which polled ENETDOWN once; up again."""
+    tslib.sh("ip", "link", "set", host, "down")
+    tslib.wait_for(lambda: sw.ports()[host]["state"] == "down", f"{host} to be shown down")
+    time.sleep(0.3)
+    before = sw.ctl("show", "workers")[0]["sleeps"]
+    time.sleep(1.0)
+    n = sw.ctl("show", "workers")[0]["sleeps"] - before
+    check(n < 100, f"with {host} down, the idle worker slept {n} times in 1 s: it stopped watching the socket")
+    tslib.sh("ip", "link", "set", host, "up")
+    tslib.wait_for(lambda: sw.ports()[host]["state"] == "up", f"{host} to be shown up again")
+    say(f"{host} down: shown down, {n} sleeps in 1 s; up again")
 
 
 def idle_sleeps(sw, ports_now, af_hosts):
