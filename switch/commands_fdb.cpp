@@ -86,11 +86,14 @@ CommandOutput show_fdb_stats(Switch& sw, const std::vector<std::string>& args) {
   return out;
 }
 
-uint16_t parse_vlan(const std::string& s) {
+// A VLAN of an entry: 0 to 4094 for one made by hand; 4095 too (`any_learned`) for finding
+// entries learned from frames tagged with it (reserved by 802.1Q, but forwarded as they come).
+uint16_t parse_vlan(const std::string& s, bool any_learned) {
+  const unsigned top = any_learned ? 4095 : 4094;
   unsigned v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > 4094)
-    fail("VLAN '{}' is not a number from 0 to 4094", s);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > top)
+    fail("VLAN '{}' is not a number from 0 to {}{}", s, top, v == 4095 ? " (4095 is reserved)" : "");
   return static_cast<uint16_t>(v);
 }
 
@@ -100,13 +103,14 @@ uint16_t port_id(Switch& sw, const std::string& name) {
   fail("no port named '{}'", name);
 }
 
-FdbKey parse_key(const std::string& mac_text, const std::vector<std::string>& rest) {
+FdbKey parse_key(const std::string& mac_text, const std::vector<std::string>& rest, bool any_learned) {
   uint8_t mac[6];
   if (!parse_mac(mac_text, mac)) fail("'{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", mac_text);
   uint16_t vlan = 0;
   if (!rest.empty()) {
-    if (rest.size() != 2 || rest[0] != "vlan") fail("expected 'vlan N', not '{}'", rest[0]);
-    vlan = parse_vlan(rest[1]);
+    if (rest[0] != "vlan") fail("expected 'vlan N', not '{}'", rest[0]);
+    if (rest.size() != 2) fail("expected 'vlan N': {}", rest.size() < 2 ? "N is missing" : "too many words");
+    vlan = parse_vlan(rest[1], any_learned);
   }
   return FdbKey::make(vlan, mac);
 }
@@ -121,7 +125,7 @@ CommandOutput done(nlohmann::json data, std::string text) {
 // fdb add MAC PORT [vlan N]: the MAC as --fdb-static takes it (fdb/fdb_static.h), a unicast one.
 CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
   if (args.size() != 2 && !(args.size() == 4 && args[2] == "vlan")) fail("usage: fdb add MAC PORT [vlan N]");
-  const FdbKey key = parse_key(args[0], {args.begin() + 2, args.end()});
+  const FdbKey key = parse_key(args[0], {args.begin() + 2, args.end()}, false);
   uint8_t mac[6];
   key.mac(mac);
   if (const std::string why = static_mac_problem(mac, args[0]); !why.empty()) fail("{}", why);
@@ -134,7 +138,7 @@ CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
 // fdb del MAC [vlan N]
 CommandOutput fdb_del(Switch& sw, const std::vector<std::string>& args) {
   if (args.empty()) fail("usage: fdb del MAC [vlan N]");
-  const FdbKey key = parse_key(args[0], {args.begin() + 1, args.end()});
+  const FdbKey key = parse_key(args[0], {args.begin() + 1, args.end()}, true);
   if (!sw.fdb().remove(key))
     fail("{}{} is not in the FDB", args[0], args.size() > 1 ? fmt::format(" vlan {}", key.vlan()) : "");
   return done({{"removed", 1}}, "removed");
@@ -154,7 +158,7 @@ CommandOutput fdb_flush(Switch& sw, const std::vector<std::string>& args) {
   else if (a.size() == 2 && a[0] == "port")
     n = sw.fdb().flush_port(port_id(sw, a[1]), scope);
   else if (a.size() == 2 && a[0] == "vlan")
-    n = sw.fdb().flush_vlan(parse_vlan(a[1]), scope);
+    n = sw.fdb().flush_vlan(parse_vlan(a[1], true), scope);
   else
     fail("usage: fdb flush [port NAME | vlan N] [all]");
   return done({{"removed", n}}, fmt::format("{} entries removed", n));

@@ -60,7 +60,7 @@ TEST_F(SwitchCommands, PortAddOfAnExistingPortQuotesTheNewSpec) {
 // fdb add speaks of its own arguments, not of the --fdb-static option.
 TEST_F(SwitchCommands, FdbAddErrorsNameTheCommandsArguments) {
   EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:00:01", "net_null0", "vlan", "4095"}),
-            "VLAN '4095' is not a number from 0 to 4094");
+            "VLAN '4095' is not a number from 0 to 4094 (4095 is reserved)");
   EXPECT_EQ(error_of({"fdb", "add", "02:00:00:00:01", "net_null0"}),
             "'02:00:00:00:01' is not a MAC address (aa:bb:cc:dd:ee:ff)");
   EXPECT_EQ(error_of({"fdb", "add", "01:00:5e:00:00:01", "net_null0"}),
@@ -90,6 +90,20 @@ TEST_F(SwitchCommands, FirstWordsOfACommandSayWhatFollows) {
 TEST_F(SwitchCommands, FdbDelOfAMissingEntryNamesItsVlan) {
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "02:00:00:00:00:01 vlan 10 is not in the FDB");
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}), "02:00:00:00:00:01 is not in the FDB");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan"}), "expected 'vlan N': N is missing");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "1", "2"}), "expected 'vlan N': too many words");
+}
+
+// Frames tagged with VLAN 4095 (reserved) are forwarded and learned as they come: their entries
+// can be deleted and flushed by VLAN, though no static entry can be made in it.
+TEST_F(SwitchCommands, Vlan4095EntriesCanBeRemoved) {
+  const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x95};
+  ASSERT_EQ(sw_.fdb().add_static(FdbKey::make(4095, mac), 0), FdbAdd::added);  // stands in for a learned one
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:95", "vlan", "4095"}), "no error");
+  ASSERT_EQ(sw_.fdb().add_static(FdbKey::make(4095, mac), 0), FdbAdd::added);
+  EXPECT_EQ(error_of({"fdb", "flush", "vlan", "4095", "all"}), "no error");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:95", "vlan", "4095"}), "02:00:00:00:00:95 vlan 4095 is not in the FDB");
+  EXPECT_EQ(error_of({"fdb", "flush", "vlan", "4096"}), "VLAN '4096' is not a number from 0 to 4095");
 }
 
 }  // namespace
