@@ -115,25 +115,58 @@ int guarded(Fn fn) {
   }
 }
 
+// DPDK sends at most 16 KB per reply and cuts what does not fit without a word. A reply whose
+// JSON comes near that is refused instead (the client gets null), never sent in part; per-port
+// figures are asked one port at a time, as DPDK's own /ethdev commands do.
+constexpr size_t kMaxReplyJson = 15 * 1024;
+
+int reply_with(const nlohmann::json& j, rte_tel_data* d) {
+  if (j.dump().size() > kMaxReplyJson) {
+    spdlog::debug("telemetry: a reply of {} bytes would not fit in DPDK's 16 KB", j.dump().size());
+    return -ENOSPC;
+  }
+  json_to_telemetry(j, d);
+  return 0;
+}
+
+// The entry of `list` (an array of objects with "name") named `name`; null if none.
+nlohmann::json named(const nlohmann::json& list, const std::string& name) {
+  for (const auto& p : list)
+    if (p.value("name", "") == name) return p;
+  return nullptr;
+}
+
+nlohmann::json names_of(const nlohmann::json& list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : list) out.push_back(p.value("name", ""));
+  return out;
+}
+
+// /tapswitch/ports: the port names; /tapswitch/ports,NAME: that port as `show ports -j` has it.
 int tel_ports(const char*, const char* params, rte_tel_data* d) {
   return guarded([&] {
     nlohmann::json ports;
     if (!run_command({"show", "ports"}, ports) || !ports.is_array()) return -ENODEV;
     const std::string want = params ? params : "";
+    if (want.empty()) return reply_with(names_of(ports), d);
+    nlohmann::json p = named(ports, want);
+    return p.is_null() ? -ENOENT : reply_with(p, d);
+  });
+}
+
+// /tapswitch/stats: `show stats -j` with the port names in "ports"; /tapswitch/stats,NAME: that
+// port's entry.
+int tel_stats(const char*, const char* params, rte_tel_data* d) {
+  return guarded([&] {
+    nlohmann::json data;
+    if (!run_command({"show", "stats"}, data) || !data.contains("ports")) return -ENODEV;
+    const std::string want = params ? params : "";
     if (!want.empty()) {
-      for (const auto& p : ports)
-        if (p.value("name", "") == want) {
-          json_to_telemetry(p, d);
-          return 0;
-        }
-      return -ENOENT;
+      nlohmann::json p = named(data["ports"], want);
+      return p.is_null() ? -ENOENT : reply_with(p, d);
     }
-    for (auto& p : ports) {
-      p.erase("drops");
-      p.erase("details");
-    }
-    json_to_telemetry(keyed(ports), d);
-    return 0;
+    data["ports"] = names_of(data["ports"]);
+    return reply_with(data, d);
   });
 }
 
@@ -141,14 +174,12 @@ int tel_simple(const std::vector<std::string>& argv, rte_tel_data* d) {
   return guarded([&] {
     nlohmann::json data;
     if (!run_command(argv, data)) return -ENODEV;
-    json_to_telemetry(data, d);
-    return 0;
+    return reply_with(data, d);
   });
 }
 
 int tel_fdb_stats(const char*, const char*, rte_tel_data* d) { return tel_simple({"show", "fdb", "stats"}, d); }
 int tel_workers(const char*, const char*, rte_tel_data* d) { return tel_simple({"show", "workers"}, d); }
-int tel_stats(const char*, const char*, rte_tel_data* d) { return tel_simple({"show", "stats"}, d); }
 
 void register_commands() {
   struct Entry {
@@ -157,10 +188,11 @@ void register_commands() {
     const char* help;
   };
   const Entry entries[] = {
-      {"/tapswitch/ports", tel_ports, "tapswitch ports and counters. Parameters: port name (optional)"},
+      {"/tapswitch/ports", tel_ports, "tapswitch port names; with a port name, its counters and details"},
       {"/tapswitch/fdb_stats", tel_fdb_stats, "tapswitch FDB counters. Takes no parameters"},
       {"/tapswitch/workers", tel_workers, "tapswitch worker counters. Takes no parameters"},
-      {"/tapswitch/stats", tel_stats, "tapswitch switch counters and mbuf pool. Takes no parameters"},
+      {"/tapswitch/stats", tel_stats,
+       "tapswitch mbuf pool, frames, copies and port names; with a port name, its switch counters and drops"},
   };
   for (const Entry& e : entries) {
     int rc = rte_telemetry_register_cmd(e.cmd, e.fn, e.help);
