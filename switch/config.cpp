@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/error.h"
+#include "fdb/fdb_key.h"
 
 namespace po = boost::program_options;
 
@@ -116,6 +118,18 @@ SwitchConfig to_config(const po::variables_map& vm) {
   for (const auto& s : c.fdb_static)
     if (std::none_of(c.ports.begin(), c.ports.end(), [&](const PortSpec& p) { return p.name == s.port; }))
       fail("--fdb-static '{}': there is no port named '{}'", s.text, s.port);
+  // One MAC and VLAN static on two ports (the last would win without a word), and more statics
+  // than the FDB holds (refused only at start, once the ports are open).
+  std::map<uint64_t, const FdbStaticSpec*> statics;
+  for (const auto& s : c.fdb_static) {
+    auto [it, fresh] = statics.emplace(FdbKey::make(s.vlan, s.mac).raw, &s);
+    if (!fresh && it->second->port != s.port)
+      fail("--fdb-static '{}': the same MAC and VLAN is static on port '{}' already ('{}')", s.text,
+           it->second->port, it->second->text);
+  }
+  if (statics.size() > c.fdb_size)
+    fail("--fdb-static: {} static entries do not fit an FDB of {} entries (see --fdb-size)", statics.size(),
+         c.fdb_size);
   if (vm.count("config")) c.config_file = vm["config"].as<std::string>();
   c.dp = read_dataplane(vm);
   return c;

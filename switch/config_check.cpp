@@ -56,6 +56,12 @@ void check_rxq_affinity(const SwitchConfig& c) {
 // DPDK takes its memory up front; asked for more than the machine has, it fails at start,
 // after reserving and touching what it could (seconds of CPU for a large pool).
 void check_memory(const SwitchConfig& c, uint64_t machine_mb) {
+  // The packet pool alone must fit in what --memory gives DPDK (the rest of the estimate is a
+  // margin, so only this part is certain).
+  const unsigned pool_mb = static_cast<unsigned>(Switch::pool_size(c) * 2.5 / 1024) + 1;
+  if (c.memory_mb && pool_mb > c.memory_mb)
+    fail("--memory: {} MB cannot hold the packet pool of {} mbufs (about {} MB; see --mbufs)", c.memory_mb,
+         Switch::pool_size(c), pool_mb);
   if (!machine_mb) return;  // unknown
   if (c.memory_mb > machine_mb)
     fail("--memory: {} MB is more than this machine's memory ({} MB)", c.memory_mb, machine_mb);

@@ -100,6 +100,27 @@ TEST(CheckConfig, MemoryMustFitTheMachine) {
   EXPECT_GT(machine_memory_mb(), 0u);
 }
 
+// What a start would fail on once the ports are open: a pool that --memory cannot hold, more
+// statics than the FDB holds; and statics that would silently replace each other.
+TEST(CheckConfig, WhatAStartWouldRefuseLater) {
+  EXPECT_EQ(check({"--port", "tap:a", "--memory", "64", "--mbufs", "100000"}),
+            "--memory: 64 MB cannot hold the packet pool of 100000 mbufs (about 245 MB; see --mbufs)");
+  EXPECT_EQ(check({"--port", "tap:a", "--memory", "64", "--mbufs", "8192"}), "");
+  std::vector<std::string> args = {"--port", "tap:a", "--fdb-size", "16"};
+  for (int i = 10; i < 26; ++i) args.insert(args.end(), {"--fdb-static", "02:00:00:00:00:" + std::to_string(i) + ",a"});
+  EXPECT_EQ(check(args), "") << "16 statics fill an FDB of 16";
+  args.insert(args.end(), {"--fdb-static", "02:00:00:00:00:99,a"});
+  EXPECT_EQ(check(args), "--fdb-static: 17 static entries do not fit an FDB of 16 entries (see --fdb-size)");
+  EXPECT_EQ(check({"--port", "tap:a", "--port", "tap:b", "--fdb-static", "02:00:00:00:00:01,a", "--fdb-static",
+                   "02:00:00:00:00:01,b"}),
+            "--fdb-static '02:00:00:00:00:01,b': the same MAC and VLAN is static on port 'a' already "
+            "('02:00:00:00:00:01,a')");
+  EXPECT_EQ(check({"--port", "tap:a", "--port", "tap:b", "--fdb-static", "02:00:00:00:00:01,a", "--fdb-static",
+                   "02:00:00:00:00:01,b,7"}),
+            "")
+      << "another VLAN is another entry";
+}
+
 TEST(CheckConfig, DefaultEalArgumentsKeepTelemetry) {
   EalArgsInput in;
   in.allowed_cpus = {0, 1};
