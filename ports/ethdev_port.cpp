@@ -61,6 +61,8 @@ std::string net_tap_hint(const std::string& ifname) {
   std::string text;
   if (!(f >> text)) return fmt::format(" (interface '{}' exists and is not a tap)", ifname);
   const unsigned long flags = std::strtoul(text.c_str(), nullptr, 16);
+  if (!(flags & IFF_TAP))
+    return fmt::format(" (interface '{}' is a tun, a layer-3 device: a switch port needs a tap)", ifname);
   if (!(flags & IFF_MULTI_QUEUE))
     return fmt::format(" (a single-queue tap '{}' exists, and net_tap attaches only to multi-queue ones: "
                        "use tap:{} for it)", ifname, ifname);

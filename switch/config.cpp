@@ -176,8 +176,13 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       if (std::filesystem::is_directory(path, ec)) fail("--config: '{}' is a directory, not a file", path);
       std::ifstream in(path);
       if (!in) fail("--config: cannot read '{}'", path);
+      std::ostringstream text;
+      text << in.rdbuf();
+      std::string body = text.str();
+      if (body.rfind("\xEF\xBB\xBF", 0) == 0) body.erase(0, 3);  // a UTF-8 byte-order mark, as some editors write
+      std::istringstream lines(body);
       try {
-        po::store(po::parse_config_file(in, sw), vm);
+        po::store(po::parse_config_file(lines, sw), vm);
       } catch (const po::invalid_config_file_syntax& e) {
         fail("config file '{}'{}: {} (a line is `key = value`, e.g. `port = tap:vm1`)", path,
              line_of(path, [&](const std::string& l) { return l == e.tokens(); }), describe(e));

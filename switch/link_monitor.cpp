@@ -63,8 +63,12 @@ void LinkMonitor::tick() {
         const char* next = rec->spec.recreate                 ? ", re-creating it"
                            : rec->spec.kind == PortKind::link ? ", attaching again when an interface of that name appears"
                                                               : " (port del removes it)";
-        spdlog::warn("port {}: its interface was deleted; port detached, {} FDB entries flushed{}", rec->port->name(),
-                     flushed, next);
+        // A link: or af_packet port finds its interface in the switch's own namespace: one moved
+        // to another namespace is gone from there too. A tap's fd (net_tap's too) follows it.
+        const bool by_index = rec->spec.kind == PortKind::link ||
+                              (rec->spec.kind == PortKind::dpdk && rec->spec.devargs.rfind("net_tap", 0) != 0);
+        spdlog::warn("port {}: its interface was deleted{}; port detached, {} FDB entries flushed{}", rec->port->name(),
+                     by_index ? " or moved to another network namespace" : "", flushed, next);
       } else if (st != prev && prev != State::unknown) {
         spdlog::info("port {}: link {}", rec->port->name(), st == State::up ? "up" : "down");
       }

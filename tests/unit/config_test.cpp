@@ -225,6 +225,14 @@ TEST(ConfigFile, UnknownKey) {
   expect_error({"--config", f.path()}, "unrecognised option 'colour'");
 }
 
+// A UTF-8 byte-order mark (some editors write one) is not part of the first key.
+TEST(ConfigFile, ByteOrderMarkIgnored) {
+  TempFile f("\xEF\xBB\xBFport = tap:vm1\n");
+  ParsedArgs a = parse({"--config", f.path()});
+  ASSERT_EQ(a.config.ports.size(), 1u);
+  EXPECT_EQ(a.config.ports[0].name, "vm1");
+}
+
 // Errors name the line, and a line without '=' says what a line looks like.
 TEST(ConfigFile, ErrorsNameTheLine) {
   TempFile f("# ports\nport = tap:vm1\n\n  port tap:vm2   # no '='\n");
