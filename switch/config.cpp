@@ -72,16 +72,17 @@ po::options_description switch_options() {
 // Turns Boost's exception text into a line that names the option the user wrote.
 std::string describe(const po::error& e) { return e.what(); }
 
-// ", line N" for the first line of the config file at `path` that `matches` (given the line
-// without its comment and surrounding blanks, as Boost reads it); "" if none does.
+// ", line N" for the line of the config file at `path` that `matches` (given the line without
+// its comment and surrounding blanks, as Boost reads it), the first after `skip` earlier ones
+// that match; "" if none does.
 template <typename Match>
-std::string line_of(const std::string& path, Match matches) {
+std::string line_of(const std::string& path, Match matches, unsigned skip = 0) {
   std::ifstream in(path);
   std::string line;
   for (unsigned n = 1; std::getline(in, line); ++n) {
     line = line.substr(0, line.find('#'));
     const size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
-    if (a != std::string::npos && matches(line.substr(a, b - a + 1))) return fmt::format(", line {}", n);
+    if (a != std::string::npos && matches(line.substr(a, b - a + 1)) && skip-- == 0) return fmt::format(", line {}", n);
   }
   return {};
 }
@@ -159,6 +160,12 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   out.help = help.str();
 
   po::variables_map vm;
+  // The options the config file gave: key, first value, and ", line N" (for a value error).
+  struct FromFile {
+    std::string key, value, where;
+  };
+  std::vector<FromFile> from_file;
+  std::string config_path;
   try {
     po::positional_options_description none;  // tapswitch takes no positional arguments
     po::store(po::command_line_parser(argc, argv).options(all).positional(none).run(), vm);
@@ -182,7 +189,21 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       if (body.rfind("\xEF\xBB\xBF", 0) == 0) body.erase(0, 3);  // a UTF-8 byte-order mark, as some editors write
       std::istringstream lines(body);
       try {
-        po::store(po::parse_config_file(lines, sw), vm);
+        const po::parsed_options parsed = po::parse_config_file(lines, sw);
+        po::store(parsed, vm);
+        config_path = path;
+        for (const auto& o : parsed.options) {
+          const std::string v = o.value.empty() ? "" : o.value.front();
+          const auto same = [&](const FromFile& f) { return f.key == o.string_key && f.value == v; };
+          const auto earlier = static_cast<unsigned>(std::count_if(from_file.begin(), from_file.end(), same));
+          from_file.push_back({o.string_key, v, line_of(path, [&](const std::string& l) {
+                                 const size_t eq = l.find('=');
+                                 if (eq == std::string::npos || eq == 0) return false;
+                                 const std::string k = l.substr(0, l.find_last_not_of(" \t", eq - 1) + 1);
+                                 const size_t vs = l.find_first_not_of(" \t", eq + 1);
+                                 return k == o.string_key && vs != std::string::npos && l.substr(vs) == v;
+                               }, earlier)});
+        }
       } catch (const po::invalid_config_file_syntax& e) {
         fail("config file '{}'{}: {} (a line is `key = value`, e.g. `port = tap:vm1`)", path,
              line_of(path, [&](const std::string& l) { return l == e.tokens(); }), describe(e));
@@ -201,7 +222,19 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   } catch (const po::error& e) {
     fail("{} (see tapswitch --help)", describe(e));
   }
-  out.config = to_config(vm);
+  try {
+    out.config = to_config(vm);
+  } catch (const Error& e) {
+    // A bad value from the config file: say where it is. The message names the option (--KEY or
+    // KEY) and quotes the value; the command line's value, when both give one, is another.
+    // The last such line: of two equal ones, the second is the duplicate.
+    const std::string msg = e.what();
+    for (auto o = from_file.rbegin(); o != from_file.rend(); ++o)
+      if (!o->value.empty() && (msg.rfind("--" + o->key, 0) == 0 || msg.rfind(o->key + " ", 0) == 0) &&
+          msg.find("'" + o->value + "'") != std::string::npos)
+        fail("{} (config file '{}'{})", msg, config_path, o->where);
+    throw;
+  }
   if (vm.count("check-config")) out.action = ParsedArgs::Action::check;
   return out;
 }

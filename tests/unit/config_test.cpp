@@ -225,6 +225,22 @@ TEST(ConfigFile, UnknownKey) {
   expect_error({"--config", f.path()}, "unrecognised option 'colour'");
 }
 
+// A bad value from the config file says where it is; one the command line overrides does not.
+TEST(ConfigFile, ValueErrorsNameTheLine) {
+  TempFile f("port = tap:vm1\n\n# sizes\nfdb-size = 10\n");
+  expect_error({"--config", f.path()}, "--fdb-size: '10' is not a number from 16 to 16777216 (config file '" +
+                                           f.path() + "', line 4)");
+  try {
+    parse({"--config", f.path(), "--fdb-size", "12"});
+    ADD_FAILURE() << "--fdb-size 12 accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--fdb-size: '12' is not a number from 16 to 16777216") << "the file is not to blame";
+  }
+  EXPECT_EQ(parse({"--config", f.path(), "--fdb-size", "1024"}).config.fdb_size, 1024u);
+  TempFile g("port = tap:vm1\nport = tap:vm2\nport = tap:vm1\n");
+  expect_error({"--config", g.path()}, "is already configured, as 'tap:vm1' (config file '" + g.path() + "', line 3)");
+}
+
 // A UTF-8 byte-order mark (some editors write one) is not part of the first key.
 TEST(ConfigFile, ByteOrderMarkIgnored) {
   TempFile f("\xEF\xBB\xBFport = tap:vm1\n");
