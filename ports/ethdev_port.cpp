@@ -390,8 +390,6 @@ LinkState EthdevPort::link() const {
   rte_eth_link l{};
   if (rte_eth_link_get_nowait(port_id_, &l) != 0) return {};
   LinkState s{l.link_status == RTE_ETH_LINK_UP, l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0u : l.link_speed};
-  // net_tap asks the kernel by interface name in our namespace, so it reports "down" once the
-  // interface has been moved into another one. Ask through its tun fd instead.
   // af_packet's PMD says up whatever its interface does: ask the kernel.
   if (driver_ == "net_af_packet" && !ifname_.empty()) {
     const unsigned ifindex = ::if_nametoindex(ifname_.c_str());
@@ -399,6 +397,8 @@ LinkState EthdevPort::link() const {
     s.up = !s.gone && link_up(static_cast<int>(ifindex));
     return s;
   }
+  // net_tap asks the kernel by interface name in our namespace, so it reports "down" once the
+  // interface has been moved into another one. Ask through its tun fd instead.
   if (!s.up && driver_ == "net_tap" && !ifname_.empty()) {
     int fd = find_own_tun_fd(ifname_);
     if (fd >= 0) s.up = ifctl_.link_up(fd);
