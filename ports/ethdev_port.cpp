@@ -323,9 +323,7 @@ KernelInterface EthdevPort::kernel_interface() const {
 
 bool EthdevPort::rx_notify_error(uint16_t queue) noexcept {
   if (!notify_by_socket_ || queue >= intr_fds_.size()) return true;
-  int err = 0;
-  socklen_t len = sizeof err;
-  ::getsockopt(intr_fds_[queue], SOL_SOCKET, SO_ERROR, &err, &len);  // reads and clears the pending error
+  clear_socket_error(intr_fds_[queue]);
   return false;
 }
 

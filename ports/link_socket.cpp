@@ -118,7 +118,7 @@ TapHandle open_link(const std::string& spec, const std::string& ifname, uint16_t
          ifr.ifr_hwaddr.sa_family);
   // A bridge's (or bond's) port hands what it receives to its master as well: both would forward
   // the same frames, and a second port of that bridge on the switch would make a loop.
-  check_no_master(spec, ifname);
+  if (std::string why = master_problem(spec, ifname); !why.empty()) fail("{}", why);
 
   TapHandle h;
   h.ifname = ifname;
@@ -184,11 +184,12 @@ std::string link_master(const std::string& ifname) {
   return ec ? std::string() : master.filename().string();
 }
 
-void check_no_master(const std::string& spec, const std::string& ifname) {
-  if (const std::string master = link_master(ifname); !master.empty())
-    fail("port '{}': interface '{}' is a port of '{}' (a bridge or bond), which forwards its frames too; take it "
-         "out first (ip link set {} nomaster)",
-         spec, ifname, master, ifname);
+std::string master_problem(const std::string& spec, const std::string& ifname) {
+  const std::string master = link_master(ifname);
+  if (master.empty()) return {};
+  return fmt::format("port '{}': interface '{}' is a port of '{}' (a bridge or bond), which forwards its frames too; "
+                     "take it out first (ip link set {} nomaster)",
+                     spec, ifname, master, ifname);
 }
 
 std::string link_name(int ifindex) {
@@ -199,6 +200,12 @@ std::string link_name(int ifindex) {
 bool link_up(int ifindex) {
   ifreq ifr{};
   return ifreq_ioctl(ifindex, SIOCGIFFLAGS, ifr) && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+void clear_socket_error(int fd) noexcept {
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 }
 
 bool link_promisc(int ifindex) {

@@ -70,14 +70,18 @@ ssize_t recv_link_one(int fd, uint8_t* buf, size_t len, uint16_t& tpid, uint16_t
 std::string link_name(int ifindex);
 bool link_up(int ifindex);
 unsigned link_mtu(int ifindex);
+// Reads (and so clears) a socket's pending error: a packet socket keeps its interface's ENETDOWN
+// until something reads it, and polls EPOLLERR meanwhile.
+void clear_socket_error(int fd) noexcept;
 // Whether IFF_PROMISC is set on it (by a user or a program, not a packet socket's membership).
 bool link_promisc(int ifindex);
 
 // The bridge or bond that interface `ifname` (in the switch's namespace) is a port of; "" if
-// none. check_no_master() throws Error (quoting `spec`) if there is one: a bridge's port hands
-// what it receives to the bridge as well, so both would forward the same frames.
+// none. master_problem() says why a port (`spec`) cannot be on such an interface ("" when it has
+// no master): a bridge's port hands what it receives to the bridge as well, so both would
+// forward the same frames.
 std::string link_master(const std::string& ifname);
-void check_no_master(const std::string& spec, const std::string& ifname);
+std::string master_problem(const std::string& spec, const std::string& ifname);
 
 // Frames the kernel dropped because the socket's receive queue was full, since the last call
 // (PACKET_STATISTICS, which restarts at each read; per socket, so per queue).

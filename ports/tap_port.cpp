@@ -310,9 +310,7 @@ uint16_t TapPort::tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) noexcept
 
 bool TapPort::rx_notify_error(uint16_t q) noexcept {
   if (!is_link()) return true;
-  int err = 0;
-  socklen_t len = sizeof err;
-  ::getsockopt(q_[q]->fd, SOL_SOCKET, SO_ERROR, &err, &len);  // reads and clears the pending error
+  clear_socket_error(q_[q]->fd);
   return false;
 }
 

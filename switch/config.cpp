@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "base/error.h"
 #include "fdb/fdb_key.h"
@@ -71,6 +72,14 @@ po::options_description switch_options() {
 
 // Turns Boost's exception text into a line that names the option the user wrote.
 std::string describe(const po::error& e) { return e.what(); }
+
+// A config line's key and value (blanks around '=' dropped; both "" without one).
+std::pair<std::string, std::string> key_value(const std::string& l) {
+  const size_t eq = l.find('=');
+  if (eq == std::string::npos) return {};
+  const size_t ke = l.find_last_not_of(" \t", eq == 0 ? 0 : eq - 1), vs = l.find_first_not_of(" \t", eq + 1);
+  return {eq == 0 || ke == std::string::npos ? "" : l.substr(0, ke + 1), vs == std::string::npos ? "" : l.substr(vs)};
+}
 
 // ", line N" for the line of the config file at `path` that `matches` (given the line without
 // its comment and surrounding blanks, as Boost reads it), the first after `skip` earlier ones
@@ -160,9 +169,11 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   out.help = help.str();
 
   po::variables_map vm;
-  // The options the config file gave: key, first value, and ", line N" (for a value error).
+  // The options the config file gave: key, first value, and how many equal ones came before
+  // (their line is looked up only for a value error).
   struct FromFile {
-    std::string key, value, where;
+    std::string key, value;
+    unsigned earlier;
   };
   std::vector<FromFile> from_file;
   std::string config_path;
@@ -195,25 +206,16 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
         for (const auto& o : parsed.options) {
           const std::string v = o.value.empty() ? "" : o.value.front();
           const auto same = [&](const FromFile& f) { return f.key == o.string_key && f.value == v; };
-          const auto earlier = static_cast<unsigned>(std::count_if(from_file.begin(), from_file.end(), same));
-          from_file.push_back({o.string_key, v, line_of(path, [&](const std::string& l) {
-                                 const size_t eq = l.find('=');
-                                 if (eq == std::string::npos || eq == 0) return false;
-                                 const std::string k = l.substr(0, l.find_last_not_of(" \t", eq - 1) + 1);
-                                 const size_t vs = l.find_first_not_of(" \t", eq + 1);
-                                 return k == o.string_key && vs != std::string::npos && l.substr(vs) == v;
-                               }, earlier)});
+          from_file.push_back({o.string_key, v,
+                               static_cast<unsigned>(std::count_if(from_file.begin(), from_file.end(), same))});
         }
       } catch (const po::invalid_config_file_syntax& e) {
         fail("config file '{}'{}: {} (a line is `key = value`, e.g. `port = tap:vm1`)", path,
              line_of(path, [&](const std::string& l) { return l == e.tokens(); }), describe(e));
       } catch (const po::unknown_option& e) {
         const std::string key = e.get_option_name();
-        fail("config file '{}'{}: {}", path, line_of(path, [&](const std::string& l) {
-               const std::string k = l.substr(0, l.find('='));
-               return k.substr(0, k.find_last_not_of(" \t") + 1) == key;
-             }),
-             describe(e));
+        fail("config file '{}'{}: {}", path,
+             line_of(path, [&](const std::string& l) { return key_value(l).first == key; }), describe(e));
       } catch (const po::error& e) {
         fail("config file '{}': {}", path, describe(e));
       }
@@ -232,7 +234,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     for (auto o = from_file.rbegin(); o != from_file.rend(); ++o)
       if (!o->value.empty() && (msg.rfind("--" + o->key, 0) == 0 || msg.rfind(o->key + " ", 0) == 0) &&
           msg.find("'" + o->value + "'") != std::string::npos)
-        fail("{} (config file '{}'{})", msg, config_path, o->where);
+        fail("{} (config file '{}'{})", msg, config_path,
+             line_of(config_path, [&](const std::string& l) { return key_value(l) == std::pair(o->key, o->value); },
+                     o->earlier));
     throw;
   }
   if (vm.count("check-config")) out.action = ParsedArgs::Action::check;

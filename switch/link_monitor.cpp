@@ -47,12 +47,9 @@ void LinkMonitor::tick() {
         // interface, and attached again (by the branch above) once it leaves the bridge.
         sw_.detach_port(id);
         const size_t flushed = sw_.forget_port(id);
-        std::string why = "its interface became a port of '" + l.master + "'";
-        try {
-          check_no_master(rec->spec.text, rec->spec.ifname);
-        } catch (const Error& e) {
-          why = e.what();  // what each attach attempt will say: not said again until it changes
-        }
+        // What each attach attempt will say: not said again until it changes.
+        std::string why = master_problem(rec->spec.text, rec->spec.ifname);
+        if (why.empty()) why = "its interface became a port of '" + l.master + "'";  // left it just now
         refused_[id] = why;
         spdlog::warn("port {}: detached, {} FDB entries flushed: {}; attaching again once it leaves", rec->port->name(),
                      flushed, why);

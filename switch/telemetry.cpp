@@ -121,8 +121,8 @@ int guarded(Fn fn) {
 constexpr size_t kMaxReplyJson = 15 * 1024;
 
 int reply_with(const nlohmann::json& j, rte_tel_data* d) {
-  if (j.dump().size() > kMaxReplyJson) {
-    spdlog::debug("telemetry: a reply of {} bytes would not fit in DPDK's 16 KB", j.dump().size());
+  if (const size_t bytes = j.dump().size(); bytes > kMaxReplyJson) {
+    spdlog::debug("telemetry: a reply of {} bytes would not fit in DPDK's 16 KB", bytes);
     return -ENOSPC;
   }
   json_to_telemetry(j, d);

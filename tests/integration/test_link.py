@@ -240,12 +240,9 @@ def test(t):
 
     # A busy-polling worker never sleeps, so nothing reads the socket's pending ENETDOWN before
     # the first send after the interface came back: that send must not be dropped for it.
-    hq, q_if = t.veth("hq", "q")
-    hr, r_if = t.veth("hr", "r")
+    hq, nq = t.veth_host("q", "10.83.0.6/24")
+    hr, nr = t.veth_host("r", "10.83.0.7/24")
     busy = t.daemon([f"link:{hq}", f"link:{hr}"], args=["--poll", "busy"])
-    nq, nr = t.netns("q"), t.netns("r")
-    nq.take(q_if, "10.83.0.6/24")
-    nr.take(r_if, "10.83.0.7/24")
     ping_all_pairs([(nq, "10.83.0.6"), (nr, "10.83.0.7")])
     sh("ip", "link", "set", hq, "down")
     wait_for(lambda: busy.ports()[hq]["state"] == "down", f"{hq} to be seen down")

@@ -170,12 +170,9 @@ def adopted(t):
 
 
 def link_fanout(t):
-    ha, a = t.veth("la", "lb")
-    hb, b = t.veth("lc", "ld")
+    ha, na = t.veth_host("la", "10.84.0.1/24")
+    hb, nb = t.veth_host("lb", "10.84.0.2/24")
     sw = t.daemon([f"link:{ha},queues=2", f"link:{hb},queues=2,ring=off"], args=["--workers", "2"])
-    na, nb = t.netns("la"), t.netns("lb")
-    na.take(a, "10.84.0.1/24")
-    nb.take(b, "10.84.0.2/24")
     ports = sw.ports()
     for n in (ha, hb):
         check(ports[n]["rx_queues"] == 2 and ports[n]["tx_queues"] == 2 and len(ports[n]["details"]["queues"]) == 2,
@@ -192,7 +189,7 @@ def link_fanout(t):
     say(f"TCP over link: ports with 2 queues: 8 MiB with a matching sha256 ({gbps:.1f} Gbit/s)")
     drops = {n: {k: v for k, v in p["drops"].items() if v and k != "no_dest"} for n, p in sw.ports().items()}
     check(not any(drops.values()), f"drops: {drops}")
-    n = host_sends_unseen(ha, nb, b)
+    n = host_sends_unseen(ha, nb, t.name("lb"))
     say(f"{n} broadcasts the host sent out of {ha} were not switched (PACKET_IGNORE_OUTGOING does not reach a fanout group)")
     sw.stop()
 

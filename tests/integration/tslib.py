@@ -354,6 +354,14 @@ class Test:
         sh("ip", "link", "set", host, "up")
         return host, peer
 
+    def veth_host(self, suffix, addr):
+        """A veth pair whose peer sits in a new namespace (named and suffixed like the peer) with
+        address `addr`; returns (the host end, for a link: port; the namespace)."""
+        host, peer = self.veth(suffix + "h", suffix)
+        ns = self.netns(suffix)
+        ns.take(peer, addr)
+        return host, ns
+
     def persistent_tap(self, suffix, multi_queue=False):
         name = self.name(suffix)
         _cleanup.push(sh, "ip", "link", "del", name, check=False)
