@@ -17,6 +17,7 @@
 #include "base/inherited_fds.h"
 #include "dpdk/eal.h"
 #include "dpdk/eal_args.h"
+#include "ports/tap_io_choice.h"
 #include "switch/config.h"
 #include "switch/config_check.h"
 #include "switch/control_loop.h"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   }
   setup_logging(cfg.log_level);
   block_shutdown_signals();
+  const std::optional<double> syscall_ns = resolve_tap_io(args.config);  // (before the memory estimate)
 
   try {
     CtlServerOptions ctl_options;
@@ -96,6 +98,10 @@ int main(int argc, char** argv) {
     {
       Switch sw(cfg);
       sw.start();
+      if (syscall_ns)
+        spdlog::info("raw-fd tap I/O: {} (--tap-io auto: a system call costs {:.2f} us here, io_uring from {:.1f})",
+                     cfg.tap_io == TapIo::uring ? "io_uring" : "read/write", *syscall_ns / 1000,
+                     kUringFromSyscallNs / 1000);
       spdlog::info("tapswitch {} started: {} ports, control socket {}", TAPSWITCH_VERSION, sw.ports().size(),
                    ctl.path());
       try {

@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <utility>
 
 #include "base/error.h"
 #include "fdb/fdb_key.h"
+#include "ports/tap_io_choice.h"
 
 namespace po = boost::program_options;
 
@@ -61,10 +63,10 @@ po::options_description switch_options() {
     ("fdb-port-limit", uint_value(0), "MACs learned per port at most, 1 to 16777216 (0: no limit)")
     ("fdb-static", po::value<std::vector<std::string>>()->composing(),
        "a static FDB entry MAC,PORT[,VLAN], repeatable: it never ages or moves; PORT is a port name")
-    ("tap-io", po::value<std::string>()->default_value("syscall"),
-       "I/O of raw-fd tap ports without io=: syscall (one read/write per frame; measured "
-       "faster on machines where system calls are cheap) or uring (batched through io_uring; "
-       "read/write where io_uring is unavailable)");
+    ("tap-io", po::value<std::string>()->default_value("auto"),
+       "I/O of raw-fd tap ports without io=: syscall (one read/write per frame), uring (batched "
+       "through io_uring; read/write where io_uring is unavailable), or auto: uring where a "
+       "system call costs 0.4 us or more (page-table isolation), measured at start");
   // clang-format on
   d.add(dataplane_options(kHelpWidth, kHelpWidth - 40));
   return d;
@@ -96,6 +98,23 @@ std::string line_of(const std::string& path, Match matches, unsigned skip = 0) {
   return {};
 }
 
+}  // namespace
+
+void fill_tap_io(SwitchConfig& c) {
+  for (auto& ps : c.ports)
+    if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
+}
+
+std::optional<double> resolve_tap_io(SwitchConfig& c) {
+  if (c.tap_io != TapIo::automatic) return std::nullopt;
+  const double ns = measure_syscall_ns();
+  c.tap_io = choose_tap_io(ns);
+  fill_tap_io(c);
+  return ns;
+}
+
+namespace {
+
 SwitchConfig to_config(const po::variables_map& vm) {
   SwitchConfig c;
   if (vm.count("port")) {
@@ -103,10 +122,10 @@ SwitchConfig to_config(const po::variables_map& vm) {
   }
   check_unique(c.ports);
   const std::string tap_io = vm["tap-io"].as<std::string>();
-  if (tap_io != "uring" && tap_io != "syscall") fail("--tap-io: '{}' is not uring or syscall", tap_io);
-  c.tap_io = tap_io == "uring" ? TapIo::uring : TapIo::syscall;
-  for (auto& ps : c.ports)
-    if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
+  if (tap_io != "uring" && tap_io != "syscall" && tap_io != "auto")
+    fail("--tap-io: '{}' is not auto, uring or syscall", tap_io);
+  c.tap_io = tap_io == "uring" ? TapIo::uring : tap_io == "syscall" ? TapIo::syscall : TapIo::automatic;
+  fill_tap_io(c);
   c.ctl_path = vm["ctl"].as<std::string>();
   if (c.ctl_path.empty()) fail("--ctl: the control socket path is empty");
   if (vm.count("ctl-group")) {

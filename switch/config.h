@@ -8,6 +8,7 @@
 #include <rte_config.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,8 @@ struct SwitchConfig {
   uint32_t fdb_aging = 300;         // seconds; 0 = never
   uint32_t fdb_port_limit = 0;      // MACs learned per port; 0 = no limit
   std::vector<FdbStaticSpec> fdb_static;
-  TapIo tap_io = TapIo::uring;      // raw-fd tap ports' I/O unless a port says io=
+  TapIo tap_io = TapIo::automatic;  // raw-fd tap ports' I/O unless a port says io= (automatic:
+                                    // chosen at start, resolve_tap_io())
   std::string config_file;
   DataplaneConfig dp;               // workers, CPUs, rx-queue placement, polling
 };
@@ -52,5 +54,13 @@ struct ParsedArgs {
 // Parses argv and the config file it names. Throws Error with one line naming the problem:
 // an unknown option, a bad value, an unreadable config file, a malformed or duplicate port.
 ParsedArgs parse_args(int argc, const char* const* argv);
+
+// Gives every raw-fd tap port without io= the global --tap-io (dpdk: ports keep automatic).
+void fill_tap_io(SwitchConfig& c);
+
+// --tap-io auto: chooses uring or syscall by what a system call costs here
+// (ports/tap_io_choice.h) and fills the ports; returns that cost in ns, for the log. Before the
+// workers start. An explicit --tap-io stays (nullopt).
+std::optional<double> resolve_tap_io(SwitchConfig& c);
 
 }  // namespace tapswitch

@@ -56,7 +56,7 @@ unsigned Switch::memory_mb(const SwitchConfig& config) {
   // reads in flight + 48) and 3.3 MB with read/write (1 + 48); an mbuf about 2.5 KB.
   double mb = 96 + pool_size(config) * 2.5 / 1024 + config.fdb_size * 40.0 / (1 << 20);
   for (const auto& ps : config.ports)
-    if (ps.kind != PortKind::dpdk) mb += (ps.io == TapIo::uring ? 4.5 : 3.5) * ps.queues;
+    if (ps.kind != PortKind::dpdk) mb += (ps.io != TapIo::syscall ? 4.5 : 3.5) * ps.queues;  // (auto may choose uring)
   return std::max(512u, static_cast<unsigned>(mb * 1.25));
 }
 

@@ -277,14 +277,19 @@ namespace {
 TEST(Memory, SizedFromThePortsUnlessGiven) {
   std::vector<std::string> few = {"--port", "tap:a", "--port", "tap:b"};
   EXPECT_EQ(Switch::memory_mb(parse(few).config), 512u) << "a small switch keeps the 512 MB floor";
-  std::vector<std::string> many;
-  for (int i = 0; i < 256; ++i) many.insert(many.end(), {"--port", "tap:t" + std::to_string(i)});
+  std::vector<std::string> many = {"--tap-io", "syscall"};
+  std::vector<std::string> automatic;
+  for (int i = 0; i < 256; ++i) {
+    many.insert(many.end(), {"--port", "tap:t" + std::to_string(i)});
+    automatic.insert(automatic.end(), {"--port", "tap:t" + std::to_string(i)});
+  }
   const unsigned big = Switch::memory_mb(parse(many).config);
   EXPECT_GT(big, 256u * 3 + 100) << "each raw-fd tap queue needs about 3.3 MB of 64 KB buffers";
-  std::vector<std::string> uring = many;
+  std::vector<std::string> uring = automatic;
   uring.insert(uring.end(), {"--tap-io", "uring"});
-  EXPECT_GT(Switch::memory_mb(parse(uring).config), big + 256)
-      << "with io_uring, 15 more 64 KB buffers per queue (about 1 MB)";
+  const unsigned with_uring = Switch::memory_mb(parse(uring).config);
+  EXPECT_GT(with_uring, big + 256) << "with io_uring, 15 more 64 KB buffers per queue (about 1 MB)";
+  EXPECT_EQ(Switch::memory_mb(parse(automatic).config), with_uring) << "--tap-io auto may choose io_uring";
   many.insert(many.end(), {"--port", "tap:mq,queues=4"});
   EXPECT_GT(Switch::memory_mb(parse(many).config), big);
   std::vector<std::string> table = many;

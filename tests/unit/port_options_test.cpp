@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "ports/port_spec.h"
+#include "ports/tap_io_choice.h"
 #include "switch/config.h"
 #include "tests/unit/args_util.h"
 
@@ -98,20 +99,41 @@ TEST(PortOptions, DpdkOffloadDefaultsByDriverAndIsTakenOutOfTheDevargs) {
   expect_error("dpdk:net_tap0,iface=x,offload=on,offload=off", "given twice");
 }
 
-TEST(PortOptions, TapIoDefaultsToSyscallAndFillsPortsWithoutIo) {
+TEST(PortOptions, TapIoDefaultsToAutoAndFillsPortsWithoutIo) {
   SwitchConfig c = config_of({"--port", "tap:a", "--port", "tap:b,io=uring", "--port", "dpdk:net_tap0"});
-  EXPECT_EQ(c.tap_io, TapIo::syscall);
-  EXPECT_EQ(c.ports[0].io, TapIo::syscall);
+  EXPECT_EQ(c.tap_io, TapIo::automatic);
+  EXPECT_EQ(c.ports[0].io, TapIo::automatic);  // chosen at start
   EXPECT_EQ(c.ports[1].io, TapIo::uring);
   EXPECT_EQ(c.ports[2].io, TapIo::automatic);  // not a raw-fd tap
+  resolve_tap_io(c);
+  EXPECT_NE(c.tap_io, TapIo::automatic);
+  EXPECT_EQ(c.ports[0].io, c.tap_io);
+  EXPECT_EQ(c.ports[1].io, TapIo::uring);
+  EXPECT_EQ(c.ports[2].io, TapIo::automatic);
   SwitchConfig s = config_of({"--tap-io", "uring", "--port", "tap:a"});
   EXPECT_EQ(s.ports[0].io, TapIo::uring);
+  SwitchConfig y = config_of({"--tap-io", "syscall", "--port", "tap:a"});
+  resolve_tap_io(y);  // an explicit choice stays
+  EXPECT_EQ(y.ports[0].io, TapIo::syscall);
   try {
     config_of({"--tap-io", "epoll"});
     ADD_FAILURE() << "--tap-io epoll accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--tap-io"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--tap-io: 'epoll' is not auto, uring or syscall"), std::string::npos)
+        << e.what();
   }
+}
+
+// --tap-io auto: io_uring where a system call is expensive (page-table isolation), read/write
+// where it is cheap; the measurement is a positive time in a plausible range.
+TEST(PortOptions, TapIoAutoChoosesByTheCostOfASystemCall) {
+  EXPECT_EQ(choose_tap_io(80), TapIo::syscall);
+  EXPECT_EQ(choose_tap_io(kUringFromSyscallNs - 1), TapIo::syscall);
+  EXPECT_EQ(choose_tap_io(kUringFromSyscallNs), TapIo::uring);
+  EXPECT_EQ(choose_tap_io(1040), TapIo::uring);
+  const double ns = measure_syscall_ns();
+  EXPECT_GT(ns, 5.0);
+  EXPECT_LT(ns, 100'000.0);
 }
 
 // A duplicate is reported on the spec that came later, naming the one it collides with; for
