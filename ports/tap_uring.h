@@ -48,7 +48,7 @@ struct TapTxCounters : TxFailures {
 
 class TapUring {
  public:
-  static constexpr unsigned kRxDepth = 16;  // reads per batch at most
+  static constexpr unsigned kRxDepth = 32;  // reads per batch at most (16: 60 B frames 9% slower)
   static constexpr unsigned kTxDepth = 64;
 
   // Sets up both rings for `fd`; returns nullptr and the kernel's reason if io_uring cannot be

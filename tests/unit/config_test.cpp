@@ -288,7 +288,7 @@ TEST(Memory, SizedFromThePortsUnlessGiven) {
   std::vector<std::string> uring = automatic;
   uring.insert(uring.end(), {"--tap-io", "uring"});
   const unsigned with_uring = Switch::memory_mb(parse(uring).config);
-  EXPECT_GT(with_uring, big + 256) << "with io_uring, 15 more 64 KB buffers per queue (about 1 MB)";
+  EXPECT_GT(with_uring, big + 256 * 2) << "with io_uring, 31 more 64 KB buffers per queue (about 2 MB)";
   EXPECT_EQ(Switch::memory_mb(parse(automatic).config), with_uring) << "--tap-io auto may choose io_uring";
   many.insert(many.end(), {"--port", "tap:mq,queues=4"});
   EXPECT_GT(Switch::memory_mb(parse(many).config), big);

@@ -11,6 +11,6 @@ def all_systems():
     return [LinuxBridge(), Tapswitch("tap"), Tapswitch("tap", wake="any"), Tapswitch("tap", wake="home"),
             Tapswitch("tap", workers=2),
             Tapswitch("tap", poll="busy"),
-            Tapswitch("tap", io="uring"), Tapswitch("tap", poll="busy", io="uring"),
+            Tapswitch("tap", io="uring"), Tapswitch("tap", io="syscall"), Tapswitch("tap", poll="busy", io="uring"),
             Tapswitch("net_tap"), Tapswitch("link"), Tapswitch("link", ring="off"),
             Tapswitch("link", workers=2), Ovs(tso=False), Ovs(tso=True), Ntfwd(), Rwfwd()]

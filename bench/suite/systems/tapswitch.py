@@ -19,9 +19,9 @@ def has_option(binary, option):
 
 def memory_mb(kind, nports, fdb_size, queues=1):
     mbufs = 8192 + nports * queues * (1088 if kind == "net_tap" else 96)  # link: as tap
-    # A raw-fd tap queue also keeps 64 (16 in-flight reads + 48) 64 KB buffers for GSO frames:
-    # about 4.3 MB measured (tapswitch's own --memory default accounts for the same).
-    big = nports * queues * 4.5 if kind in ("tap", "link") else 0
+    # A raw-fd tap queue also keeps up to 80 (32 in-flight reads with io_uring + 48) 64 KB
+    # buffers for GSO frames: about 5.3 MB (tapswitch's own --memory default accounts for the same).
+    big = nports * queues * 5.5 if kind in ("tap", "link") else 0
     mb = 256 + mbufs * 2.5 / 1024 + big + fdb_size * 128 / 2**20
     return int((mb + 63) // 64 * 64)
 
@@ -34,7 +34,7 @@ class Tapswitch(System):
     def __init__(self, kind, workers=1, poll=None, io=None, wake=None, ring=None):
         """workers > 1: that many workers, each port with as many queues (a multi-queue tap);
         poll: --poll busy or adaptive (None: tapswitch's default, adaptive);
-        io: --tap-io syscall or uring (None: tapswitch's default, syscall);
+        io: --tap-io syscall or uring (None: tapswitch's default, auto);
         wake: --wake-cpu any or home (None: tapswitch's default, others);
         ring: "off" reads link: ports with recvmsg() instead of a receive ring (None: the default, on)."""
         self.kind = kind
@@ -57,7 +57,7 @@ class Tapswitch(System):
         if io:
             self.key += f"-{io}"
             self.label += f", --tap-io {io}"
-            self.tag = "tq" if poll == "busy" else "ty"
+            self.tag = "ts" if io == "syscall" else "tq" if poll == "busy" else "ty"
         if ring:
             self.key += f"-ring{ring}"
             self.label += f", ring={ring}"
