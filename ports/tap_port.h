@@ -91,7 +91,7 @@ class TapPort final : public Port {
   bool rx_notify_error(uint16_t q) noexcept override;
   // Ends the queue's io_uring poll, which holds the tun file (ports/tap_uring.h).
   void rx_release(uint16_t q) noexcept override {
-    if (q_[q]->uring) q_[q]->uring->rx_quiesce();
+    if (q_[q]->uring) q_[q]->uring->rx_release();
   }
 
   int fd() const noexcept { return handle_.fd.get(); }  // queue 0's

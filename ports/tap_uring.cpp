@@ -27,20 +27,25 @@ bool taskrun_pending(const io_uring& ring) noexcept {
 
 }  // namespace
 
-std::unique_ptr<TapUring> TapUring::create(int fd, std::string* why) {
-  std::unique_ptr<TapUring> u(new TapUring(fd));
+// The receive ring: bound to the receiving thread, which enables it on its first poll.
+int TapUring::init_rx_ring() noexcept {
   io_uring_params p{};
-  // Bound to the receiving thread, which enables the ring on its first poll.
   p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
             IORING_SETUP_R_DISABLED;
   p.flags |= IORING_SETUP_CQSIZE;
   p.cq_entries = 4 * kRxDepth;
-  int rc = io_uring_queue_init_params(kRxDepth + 1, &u->rx_ring_, &p);
+  const int rc = io_uring_queue_init_params(kRxDepth + 1, &rx_ring_, &p);
+  rx_ring_ok_ = rc >= 0;
+  return rc;
+}
+
+std::unique_ptr<TapUring> TapUring::create(int fd, std::string* why) {
+  std::unique_ptr<TapUring> u(new TapUring(fd));
+  int rc = u->init_rx_ring();
   if (rc < 0) {
     *why = std::string("io_uring_setup (receive ring, DEFER_TASKRUN): ") + std::strerror(-rc);
     return nullptr;
   }
-  u->rx_ring_ok_ = true;
   io_uring_params tp{};
   rc = io_uring_queue_init_params(kTxDepth, &u->tx_ring_, &tp);
   if (rc < 0) {
@@ -75,6 +80,15 @@ void TapUring::fail_rx(int err) noexcept {
 
 bool TapUring::start_rx() noexcept {
   rx_started_ = true;
+  if (rx_rebind_) {  // released by the thread it was bound to: a ring of this thread's own
+    rx_rebind_ = false;
+    io_uring_queue_exit(&rx_ring_);
+    const int rc = init_rx_ring();
+    if (rc < 0) {
+      fail_rx(-rc);
+      return false;
+    }
+  }
   if (enable_rings(rx_ring_) != 0) {
     fail_rx(errno);
     return false;
@@ -109,6 +123,16 @@ bool TapUring::note_control_cqe(const io_uring_cqe* cqe) noexcept {
     return true;
   }
   return tag == kCancelTag;
+}
+
+void TapUring::rx_release() noexcept {
+  if (!rx_started_ || rx_failed_) return;
+  rx_quiesce();
+  // The ring stays bound to this thread (SINGLE_ISSUER): whichever thread receives next,
+  // perhaps another worker after a re-plan, gets a new one.
+  rx_started_ = false;
+  rx_rebind_ = true;
+  rx_readable_ = true;
 }
 
 void TapUring::rx_quiesce() noexcept {

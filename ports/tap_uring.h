@@ -17,14 +17,16 @@
 // freed as their completions are reaped, and a frame whose write did not complete yet keeps
 // its slot until it does.
 //
-// Concurrency: rx() is called by one thread, always the same (the ring is SINGLE_ISSUER, bound
-// to the first thread that calls rx()); if another thread calls it, rx_failed() turns true and
-// the port falls back to read(). tx() is called by one thread at a time, any thread.
+// Concurrency: rx() is called by one thread at a time (the ring is SINGLE_ISSUER, bound to the
+// first thread that calls rx()). A queue that moves to another thread (a worker's re-plan) is
+// released first by the thread that had it (rx_release()), and the next rx() makes a new ring
+// for its own thread; if another thread calls rx() without that, rx_failed() turns true and the
+// port falls back to read(). tx() is called by one thread at a time, any thread.
 //
 // Teardown: the multishot poll holds a reference to the tun file. Closing a DEFER_TASKRUN ring
 // cancels it, but the kernel drops that reference later, from a work queue, so the tap would
 // outlive its port for a moment (its name still taken). So the receiving thread ends the poll
-// itself, with rx_quiesce(), when the queue leaves its care; the ring then holds nothing of the
+// itself, with rx_release(), when the queue leaves its care; the ring then holds nothing of the
 // tap. Reads are never in flight between two rx() calls (they complete within the call).
 #pragma once
 
@@ -63,10 +65,9 @@ class TapUring {
   // or counted in errors, and freed, by now or later).
   uint16_t tx(rte_mbuf** pkts, uint16_t n, uint8_t hdr_len, TapTxCounters& c) noexcept;
 
-  // Receiving thread only: cancels the armed poll and waits for its last completion. rx() may
-  // be called again later and arms a new one. From another thread, or on a failed ring, the
-  // poll stays armed and ends when the ring closes.
-  void rx_quiesce() noexcept;
+  // Receiving thread only, when the queue leaves its care: ends the armed poll (rx_quiesce())
+  // and lets the next rx(), on any thread, take the queue with a ring of its own.
+  void rx_release() noexcept;
 
   bool rx_failed() const noexcept { return rx_failed_.load(std::memory_order_relaxed); }
   // A read said EBADFD: the interface was deleted. Its slot is not re-armed.
@@ -77,7 +78,11 @@ class TapUring {
 
  private:
   TapUring(int fd) : fd_(fd) {}
+  int init_rx_ring() noexcept;
   bool start_rx() noexcept;
+  // Cancels the armed poll and waits for its last completion (receiving thread; from another
+  // thread, or on a failed ring, the poll stays armed and ends when the ring closes).
+  void rx_quiesce() noexcept;
   unsigned queue_reads(TapRxFrames& frames, unsigned k) noexcept;
   // Takes one completion that is not a read's result (poll or cancel); false for a read's.
   bool note_control_cqe(const io_uring_cqe* cqe) noexcept;
@@ -94,6 +99,7 @@ class TapUring {
   // rx side
   io_uring rx_ring_{};
   bool rx_ring_ok_ = false, rx_started_ = false;
+  bool rx_rebind_ = false;  // released: the next start_rx() makes the ring anew
   // Written by the receiving worker, read by the control plane too (show ports).
   std::atomic<bool> rx_failed_{false}, rx_detached_{false};
   int rx_error_ = 0;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "eal_env.h"
@@ -193,6 +194,47 @@ TEST(TapRx, EmptyPoolPausesReadsWithoutDropping) {
 TEST(TapRx, EmptyPoolPausesReadsWithoutDroppingOnIoUring) {
   SKIP_WITHOUT_TAPS();
   check_paused("uring");
+}
+
+// A queue whose worker changes (a re-plan after `port add` with several workers) keeps io_uring:
+// the worker that had it releases it, and the next one receives on a ring of its own. (The
+// ring is bound to one thread: without the release, the second thread's first receive failed
+// and the port fell back to read() for good.)
+TEST(TapRx, AQueueMovedToAnotherThreadKeepsIoUring) {
+  SKIP_WITHOUT_TAPS();
+  std::unique_ptr<TapPort> port;
+  std::unique_ptr<test::KernelSide> k;
+  open_up_tap("tirm", "mtu=1500", "uring", port, k);
+  if (stopped()) return;
+  auto receive_one = [&](uint32_t len) {  // sends a frame of len bytes; true once it is read
+    auto f = frame(len);
+    if (k->send(f.data(), f.size()) != static_cast<ssize_t>(f.size())) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    bool seen = false;
+    while (!seen && std::chrono::steady_clock::now() < deadline) {
+      rte_mbuf* pkts[32];
+      const uint16_t n = port->rx_burst(0, pkts, 32);
+      for (uint16_t i = 0; i < n; ++i) {
+        seen = seen || bytes_of(pkts[i]) == f;
+        rte_pktmbuf_free(pkts[i]);
+      }
+    }
+    return seen;
+  };
+  EXPECT_TRUE(receive_one(100));
+  port->rx_release(0);  // as a worker does when a re-plan gives the queue to another
+  bool seen = false;
+  TapIo io = TapIo::automatic;
+  std::thread other([&] {
+    seen = receive_one(101);
+    port->rx_release(0);
+    io = port->rx_io();
+  });
+  other.join();
+  EXPECT_TRUE(seen) << "the frame did not arrive on the queue's new thread";
+  EXPECT_EQ(io, TapIo::uring) << "the queue fell back to read() on its new thread";
+  EXPECT_TRUE(receive_one(102)) << "and back on the first thread";
+  EXPECT_EQ(port->rx_io(), TapIo::uring);
 }
 
 }  // namespace
