@@ -3,10 +3,10 @@
 //
 // One read()/write() per frame costs two system calls per forwarded frame; io_uring
 // (ports/tap_uring.h) batches them, but costs more inside the kernel per operation (submission,
-// file lookup, completion). Measured on two kinds of 2-vCPU guest (bench/README.md, "Choosing
-// the tap I/O"): where a system call costs about 0.1 us, both paths forward within the noise of
-// each other and read/write is kept (simplest, idle taps waited for with epoll); where page-table
-// isolation makes it cost about 1 us, io_uring forwards 60-byte frames 2.3x faster. The
+// file lookup, completion). Measured on two kinds of 2-vCPU guest (README.md, "Choosing the tap
+// I/O"): where a system call costs about 0.1 us, both paths forward within the noise of each
+// other and read/write is kept (simplest, idle taps waited for with epoll); where page-table
+// isolation makes it cost about 1 us, io_uring forwards 60-byte frames 2.3-2.6x faster. The
 // threshold sits between the two.
 //
 // Concurrency: measure_syscall_ns() runs on the calling thread; call it before the workers start
