@@ -2,9 +2,10 @@
 """The io_uring path and the read/write path of raw-fd taps forward identical frame sequences.
 
 Three namespaces: a sends, b (offload=off) and c (offload=on) capture. The same switch setup
-runs three times: with --tap-io uring, with --tap-io syscall, and with --tap-io uring where
+runs four times: with --tap-io uring, with --tap-io syscall, with --tap-io uring where
 io_uring is refused (io_uring_setup fails with ENOSYS under a seccomp filter, tests/integration/
-no_uring.cpp), so the switch must fall back to read/write; each time a sends one fixed sequence
+no_uring.cpp), so the switch must fall back to read/write, and with --tap-io auto (the default),
+whose one log line says which it chose; each time a sends one fixed sequence
 through a packet socket with PACKET_VNET_HDR:
   - 300 frames of many sizes (60 to 1518 bytes), broadcast, multicast and unknown unicast,
     some 802.1Q-tagged, each numbered;
@@ -12,9 +13,10 @@ through a packet socket with PACKET_VNET_HDR:
   - a final marker.
 What b and c capture must be, byte for byte and in order, the same in every run; the plain
 frames must also be exactly those sent, in order. Each run's ports must report the I/O path
-asked for, or read/write in the refused run, whose log must say why once (unless this kernel
+asked for (or chosen), or read/write in the refused run, whose log must say why once (unless this kernel
 refuses io_uring anyway, which the log says, and the test then skips).
 """
+import re
 import struct
 
 import tslib
@@ -60,6 +62,12 @@ def run(t, io, ns, names, refused=False):
     for s in "abc":
         ns[s].take(names[s])
     said = sw.log().count("io_uring is not available")
+    if io == "auto":  # the default: the switch says what it chose, and the ports must use it
+        chosen = re.findall(r"raw-fd tap I/O: (io_uring|read/write) \(--tap-io auto: a system call costs ([0-9.]+) us",
+                            sw.log())
+        check(len(chosen) == 1, f"--tap-io auto: expected one line saying what it chose:\n{sw.log()}")
+        io = "uring" if chosen[0][0] == "io_uring" and not said else "syscall"
+        say(f"auto: {chosen[0][0]} (a system call costs {chosen[0][1]} us)")
     if refused:
         check(said == 1, f"refused run: expected one line saying io_uring is not available:\n{sw.log()}")
         io = "syscall"  # what the ports must fall back to
@@ -100,6 +108,7 @@ def test(t):
         tslib.sys.exit(tslib.SKIP)
     syscall = run(t, "syscall", ns, names)
     fallback = run(t, "uring", ns, names, refused=True)
+    automatic = run(t, "auto", ns, names)
     # A packet socket reads 802.1Q frames with their tag taken out (it is in the aux data).
     sent_plain = [f[:12] + f[16:] if f[12:14] == b"\x81\x00" else f for f, hdr in sequence() if hdr is None]
     for s in "bc":
@@ -111,9 +120,10 @@ def test(t):
         diff = [i for i, (x, y) in enumerate(zip(uring[s], syscall[s])) if x != y]
         check(not diff, f"{s}: frames {diff[:10]} differ between io_uring and read/write")
         check(fallback[s] == syscall[s], f"{s}: the fallback run's frames differ from read/write's")
+        check(automatic[s] == syscall[s], f"{s}: --tap-io auto's frames differ from read/write's")
     check(len(uring["b"]) == 301 + 3 + 7 + 14 + 28, f"b: {len(uring['b'])} frames, expected the GSO frames cut")
     check(len(uring["c"]) == 301 + 4, f"c: {len(uring['c'])} frames, expected the GSO frames whole")
-    say("io_uring, read/write and the fallback from a refused io_uring: identical sequences at b "
+    say("io_uring, read/write, auto and the fallback from a refused io_uring: identical sequences at b "
         "(segmented) and c (whole)")
 
 
