@@ -91,7 +91,7 @@ TapPort::TapPort(const PortSpec& spec, TapHandle handle, PktPool& pool)
   set_mtu(mtu ? mtu : kDefaultMtu);
   if (is_link() && spec.ring)
     for (auto& q : q_) q->ring = LinkRxRing::create(spec.text, q->fd);
-  if (spec.io == TapIo::uring) {  // automatic (not resolved by a config) means syscall, the default
+  if (spec.io == TapIo::uring) {  // (automatic, left unresolved by a caller, means read/write)
     std::string why;
     for (auto& q : q_)
       if (!(q->uring = TapUring::create(q->fd, &why))) break;

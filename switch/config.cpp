@@ -100,9 +100,12 @@ std::string line_of(const std::string& path, Match matches, unsigned skip = 0) {
 
 }  // namespace
 
+void fill_tap_io(PortSpec& ps, TapIo global) {
+  if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = global;
+}
+
 void fill_tap_io(SwitchConfig& c) {
-  for (auto& ps : c.ports)
-    if (ps.kind != PortKind::dpdk && ps.io == TapIo::automatic) ps.io = c.tap_io;
+  for (auto& ps : c.ports) fill_tap_io(ps, c.tap_io);
 }
 
 std::optional<double> resolve_tap_io(SwitchConfig& c) {

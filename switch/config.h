@@ -55,7 +55,9 @@ struct ParsedArgs {
 // an unknown option, a bad value, an unreadable config file, a malformed or duplicate port.
 ParsedArgs parse_args(int argc, const char* const* argv);
 
-// Gives every raw-fd tap port without io= the global --tap-io (dpdk: ports keep automatic).
+// Gives a raw-fd tap port without io= the global --tap-io `global` (dpdk: ports keep automatic).
+void fill_tap_io(PortSpec& ps, TapIo global);
+// The same for every port of the configuration.
 void fill_tap_io(SwitchConfig& c);
 
 // --tap-io auto: chooses uring or syscall by what a system call costs here

@@ -190,8 +190,8 @@ uint16_t Switch::free_id() const {
 }
 
 const PortRecord& Switch::add_port(const PortSpec& given) {
-  PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io, as at start
-  if (spec.kind != PortKind::dpdk && spec.io == TapIo::automatic) spec.io = config_.tap_io;
+  PortSpec spec = given;  // a raw-fd tap without io= takes --tap-io (as chosen at start)
+  fill_tap_io(spec, config_.tap_io);
   std::vector<PortSpec> existing;
   for (const PortRecord* r : ports()) existing.push_back(r->spec);
   check_unique(existing, spec);  // the message quotes the spec being added
