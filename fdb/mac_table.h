@@ -43,6 +43,9 @@
 // change re-probes its misses from their tags, key by key (bounded: a miss only floods a
 // frame, it never misdirects one).
 //
+// Memory: both arrays are mapped and populated at construction (transparent huge pages from
+// 2 MB), so no lookup or aging pass ever takes a page fault.
+//
 // Writer: find, insert, set, erase and iteration, from one thread at a time. An erased slot
 // may be reused at once: a reader never holds a reference into a slot beyond its one 16-byte
 // load, so there is nothing to reclaim (Fdb uses QSBR for a different guarantee; see fdb.h).

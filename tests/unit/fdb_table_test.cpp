@@ -1,5 +1,6 @@
 // MacTable: the cuckoo table under the FDB.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <bit>
 #include <map>
@@ -28,6 +29,26 @@ TEST(MacTable, IsAtLeastTwiceTheCapacityInPowerOfTwoBuckets) {
   EXPECT_GE(t.slot_count(), 2000u);
   EXPECT_TRUE(std::has_single_bit(t.slot_count() / MacTable::kWays));
   EXPECT_GT(t.bytes(), t.slot_count() * sizeof(Pair));  // plus the summary (fdb_summary_test)
+}
+
+// The table is resident from construction: neither a reader's first lookup in a page nor
+// the writer's aging pass (which reads every slot) takes a page fault on the data path.
+TEST(MacTable, NoPageFaultsAfterConstruction) {
+  MacTable t(10000);  // 512 KB of buckets: more than 100 pages, below the huge-page size
+  auto faults = [] {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_minflt + u.ru_majflt;
+  };
+  const long before = faults();
+  unsigned used = 0;
+  for (uint32_t s = 0; s < t.slot_count(); ++s) used += t.at(s).used();
+  const std::vector<uint64_t> keys = random_keys(MacTable::kMaxBulk, 7);
+  std::vector<uint64_t> values(keys.size());
+  EXPECT_EQ(t.lookup_bulk(keys.data(), static_cast<unsigned>(keys.size()), values.data()), 0u);
+  const long after = faults();
+  EXPECT_EQ(used, 0u);
+  EXPECT_LT(after - before, 8) << "page faults while reading a new table of " << t.bytes() / 4096 << " pages";
 }
 
 TEST(MacTable, InsertFindSetErase) {
