@@ -30,12 +30,12 @@
 // refresh() follows later changes. Longer frames from the kernel are counted (rx_oversize)
 // and dropped.
 //
-// I/O: io=syscall (the default) does one read() and one write() (writev() for a chained or
-// shared frame) per frame, and the worker parks an idle queue until its fd polls readable
-// (rx_poll_costly); io=uring batches reads and writes
-// through io_uring (ports/tap_uring.h), falling back to read/write where io_uring is refused.
-// Which is faster depends on the cost of a system call: on the AMD guests this project is
-// measured on (no page-table isolation), plain system calls win (README, Performance).
+// I/O: io=syscall does one read() and one write() (writev() for a chained or shared frame) per
+// frame, and the worker parks an idle queue until its fd polls readable (rx_poll_costly);
+// io=uring batches reads and writes through io_uring (ports/tap_uring.h), falling back to
+// read/write where io_uring is refused. Which is faster depends on the cost of a system call;
+// without io=, the port takes --tap-io, whose default (auto) measures it at start
+// (ports/tap_io_choice.h).
 //
 // Queues: queues=N opens a multi-queue tap with one fd per queue (ports/tun.h); queue q's rx and
 // tx both use fd q, and each queue has its own counters, receive buffers and io_uring rings.
