@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -120,6 +121,11 @@ int capture(CtlClient& c, const std::vector<std::string>& args, bool json) {
   }
   if (port.empty() || file.empty())
     return usage_error("usage: capture PORT -w FILE [-c N] [--dir rx|tx|both] [--snaplen N]");
+  // (-c is --count to the switch, whose errors would name that; checked here, before FILE is made)
+  uint64_t frames = 0;
+  const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), frames);
+  if (count.empty() || ec != std::errc() || end != count.data() + count.size())
+    return usage_error("capture: -c '" + count + "' is not a number of frames (0: no limit)");
   OutputFile out(file);
   if (out.fd() < 0) {
     std::fprintf(stderr, "tapswitchctl: cannot open %s: %s\n", file.c_str(), std::strerror(errno));

@@ -10,7 +10,7 @@ deleted under the switch, and capture.
  2. A `recreate=on` tap is deleted with `ip link del`: the switch logs it once, flushes its
     FDB entries, re-creates it, and a and b keep forwarding all along.
  3. `tapswitchctl capture PORT -w FILE -c N` writes N frames that tshark reads back, with the
-    addresses of the ping.
+    addresses of the ping; `-c ten` is a usage error that names -c and makes no file.
 """
 import os
 import subprocess
@@ -118,6 +118,11 @@ def test(t):
     check(len(frames) == 10, f"tshark reads {len(frames)} frames, expected 10")
     check(rows and all(set(x) == {"10.80.0.1", "10.80.0.2"} for x in rows), f"unexpected ICMP addresses: {rows}")
     say(f"capture: 10 frames, tshark reads {len(frames)}, {len(rows)} ICMP between 10.80.0.1 and 10.80.0.2")
+    bad = os.path.join(t.tmp, "bad.pcapng")
+    r = sh(t.tapswitchctl, "--ctl", sw.ctl_path, "capture", a_if, "-w", bad, "-c", "ten", check=False)
+    check(r.returncode == 2 and "-c 'ten'" in r.stderr and "--count" not in r.stderr and not os.path.exists(bad),
+          f"capture -c ten: rc {r.returncode}, stderr {r.stderr.strip()!r}, file made: {os.path.exists(bad)}")
+    say("capture -c ten: a usage error naming -c (exit 2), no file made")
     sw.stop()
 
 
