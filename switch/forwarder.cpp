@@ -153,6 +153,7 @@ void Forwarder::enqueue(uint16_t port, rte_mbuf* m) noexcept {
     dirty_[n_dirty_++] = port;
   }
   b.pkts[b.n++] = m;
+  b.bytes += m->pkt_len;
   if (unlikely(b.n == kBurst)) send(port);
 }
 
@@ -160,6 +161,7 @@ void Forwarder::send(uint16_t port) noexcept {
   TxBatch& b = batches_[port];
   const uint16_t n = b.n;
   b.n = 0;
+  b.bytes = 0;
   if (b.ring) {
     // The owner of the tx queue sends them and counts them; what does not fit is ours to drop.
     unsigned k = rte_ring_sp_enqueue_burst(b.ring, reinterpret_cast<void* const*>(b.pkts), n, nullptr);
@@ -242,8 +244,14 @@ unsigned Forwarder::drain(const TxDrain& d) noexcept {
 }
 
 void Forwarder::flush() noexcept {
+  // Small batches first (see the header), then the rest, each pass in the order ports got
+  // their first frame.
   for (unsigned i = 0; i < n_dirty_; ++i) {
-    uint16_t port = dirty_[i];
+    TxBatch& b = batches_[dirty_[i]];
+    if (b.n && b.bytes < kSmallBatchBytes) send(dirty_[i]);
+  }
+  for (unsigned i = 0; i < n_dirty_; ++i) {
+    const uint16_t port = dirty_[i];
     batches_[port].dirty = false;
     if (batches_[port].n) send(port);
   }

@@ -18,6 +18,11 @@
 // Tx: frames leave on this worker's own tx queue of the port, or go through a single-producer
 // ring to the worker that owns the queue (see switch/rxq_assign.h); that worker calls drain().
 //
+// Batches are sent when full and at flush(), which sends the small ones first (below
+// kSmallBatchBytes: acknowledgements, pings, ARP) and then the bulk: a tap write of a 64 KB GSO
+// frame runs the receiver's stack inside it, so a ping reply batched behind 32 of them would
+// wait for all of them. Order within a port is kept; only ports trade places.
+//
 // On the way out, a frame with offloads its egress port cannot take (a GSO frame, a partial
 // checksum), or longer than the port's MTU allows, goes through the EgressOffload
 // (switch/egress_offload.h), on the worker that sends it; a burst without such frames costs one
@@ -50,8 +55,12 @@ class Forwarder {
 
   // Switches n <= kBurst frames received on port `in`; they are batched, not yet sent.
   void process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept;
-  // Sends every batched frame; what a port does not accept is dropped and counted.
+  // Sends every batched frame, small batches first; what a port does not accept is dropped
+  // and counted.
   void flush() noexcept;
+  // A batch of fewer bytes than this goes out before the others at flush() (half a burst of
+  // full-size frames; a burst of 64-byte frames or acknowledgements is 2-3 KB).
+  static constexpr uint32_t kSmallBatchBytes = 16 * 1024;
   // Frames handed to a captured port are offered to its capture session first.
   void set_capture(const CaptureTable* t) noexcept { capture_ = t; }
   // Sends up to one burst from another worker's ring onto a tx queue this worker owns.
@@ -63,6 +72,7 @@ class Forwarder {
     Port* port = nullptr;
     uint16_t queue = 0;
     uint16_t n = 0;
+    uint32_t bytes = 0;        // of the frames batched (pkt_len)
     rte_ring* ring = nullptr;  // hand to the owner of the queue instead of sending
     WakeUp* owner = nullptr;
     bool dirty = false;  // listed in dirty_

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,7 @@ class FakePort final : public Port {
       tx.push_back(pkts[k++]);
       --tx_room;
     }
+    if (sends && k) sends->push_back(name());
     return k;
   }
   void rx_release(uint16_t queue) noexcept override { released.push_back(queue); }
@@ -56,6 +58,7 @@ class FakePort final : public Port {
   std::deque<rte_mbuf*> rx;
   std::vector<rte_mbuf*> tx;
   size_t tx_room = std::numeric_limits<size_t>::max();  // frames it will still accept
+  std::vector<std::string>* sends = nullptr;  // if set: this port's name, per burst it takes
   std::vector<uint16_t> released;  // rx queues released by their worker, in order
 };
 

@@ -193,6 +193,35 @@ TEST_F(ForwarderTest, AFullBurstToOnePortIsSentWhole) {
   }
 }
 
+// A ping reply batched after a burst of big frames to another port leaves first: small
+// batches are flushed before bulk ones, and each port keeps its own order.
+TEST_F(ForwarderTest, SmallBatchesAreSentBeforeBulkOnes) {
+  make_ports(3);
+  rx(1, {make_frame(kBroadcast, B)});
+  rx(2, {make_frame(kBroadcast, C)});
+  clear_tx();
+  std::vector<std::string> sends;
+  for (auto& p : ports_) p->sends = &sends;
+  std::vector<rte_mbuf*> f;
+  for (uint32_t i = 0; i < 12; ++i) f.push_back(make_frame(B, A, 1514, -1, i));  // 18 KB to p1
+  f.push_back(make_frame(C, A, 98, -1, 100));                                    // then p2
+  f.push_back(make_frame(B, A, 1514, -1, 12));
+  rx(0, f);
+  EXPECT_EQ(sends, (std::vector<std::string>{"p2", "p1"}));
+  ASSERT_EQ(tx_count(1), 13u);
+  for (uint32_t i = 0; i < 13; ++i) {
+    uint32_t seq;
+    std::memcpy(&seq, bytes_of(ports_[1]->tx[i]).data() + 14, 4);
+    EXPECT_EQ(seq, i) << "frames to p1 reordered";
+  }
+  EXPECT_EQ(tx_count(2), 1u);
+  // Below the threshold, the order is that of the first frames.
+  sends.clear();
+  rx(0, {make_frame(B, A, 60), make_frame(C, A, 60)});
+  EXPECT_EQ(sends, (std::vector<std::string>{"p1", "p2"}));
+  for (auto& p : ports_) p->sends = nullptr;
+}
+
 TEST_F(ForwarderTest, FramesToARemovedPortFloodInstead) {
   make_ports(3);
   rx(2, {make_frame(kBroadcast, B)});
