@@ -2,7 +2,7 @@
 //
 // Each worker owns one WorkerCounters and is its only writer; the control thread sums them
 // across workers when asked. Port ids index `ports`. Drops are counted at the port where they
-// are decided: ingress for runt, same-port, no-destination, filtered and bad-source, egress for tx-full,
+// are decided: ingress for runt, same-port, no-destination, filtered, bad-source and dest-gone, egress for tx-full,
 // oversize, no-mbuf and bad-offload (switch/egress_offload.h).
 #pragma once
 
@@ -26,6 +26,7 @@ enum class DropReason : uint8_t {
   no_mbuf,    // a pool ran dry while the frame was segmented or copied for the egress port
   bad_offload,  // offload fields that do not match the frame (cannot segment or checksum it)
   bad_source,   // a group (multicast) or all-zero source address: no station sends that
+  dest_gone,    // to a MAC a static entry pins to a port that is not forwarding (gone, waiting)
   count_
 };
 constexpr unsigned kDropReasons = static_cast<unsigned>(DropReason::count_);

@@ -20,6 +20,7 @@ const char* to_string(DropReason r) {
     case DropReason::tx_full: return "tx_full";
     case DropReason::filtered: return "filtered";
     case DropReason::bad_source: return "bad_source";
+    case DropReason::dest_gone: return "dest_gone";
     case DropReason::oversize: return "oversize";
     case DropReason::no_mbuf: return "no_mbuf";
     case DropReason::bad_offload: return "bad_offload";
@@ -117,7 +118,14 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     const uint16_t out = res[2 * j].port;
     if (out == kNoPort || batches_[out].port == nullptr) {
       ++misses;
-      flood(in, m, drops, n_drops);
+      if (unlikely(out != kNoPort && (res[2 * j].flags & kFdbStatic))) {
+        // Pinned to a port out of the data path: flooding would hand the station's frames to
+        // every other port (as a down port, it gets none).
+        ic.drop(DropReason::dest_gone);
+        drops[n_drops++] = m;
+      } else {
+        flood(in, m, drops, n_drops);  // a learned entry lingering until its port's flush
+      }
     } else if (out == in) {
       ++hits;
       ic.drop(DropReason::same_port);

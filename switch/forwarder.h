@@ -9,6 +9,8 @@
 //   destination not in the FDB                 -> flood (unknown unicast)
 //   destination learned on the ingress port    -> drop (same_port)
 //   destination learned on another port        -> that port only
+//   destination on a port out of the data path -> flood (a learned entry until its port's
+//                                                 flush), drop (dest_gone) for a static one
 //   a flood with no other port                 -> drop (no_dest)
 // and, independently, a unicast non-zero source is learned on the ingress port.
 //

@@ -233,6 +233,19 @@ TEST_F(ForwarderTest, FramesToARemovedPortFloodInstead) {
   EXPECT_EQ(tx_count(2), 0u);
 }
 
+// A static entry pins its MAC to a port: while that port is out of the data path (its
+// interface gone), frames to the MAC are dropped and counted, not flooded to everyone else.
+TEST_F(ForwarderTest, FramesToAStaticMacOnARemovedPortAreDropped) {
+  make_ports(3);
+  ASSERT_EQ(fdb_.add_static(FdbKey::make(0, B.data()), 2), FdbAdd::added);
+  fwd_->set_ports({{0, ports_[0].get(), 0}, {1, ports_[1].get(), 0}});
+  rx(0, {make_frame(B, A), make_frame(B, A)});
+  EXPECT_EQ(tx_count(1), 0u);
+  EXPECT_EQ(tx_count(2), 0u);
+  EXPECT_EQ(drops(0, DropReason::dest_gone), 2u);
+  EXPECT_EQ(counters_->ports[0].flooded.get(), 0u);
+}
+
 }  // namespace
 }  // namespace tapswitch::test
 
