@@ -236,8 +236,18 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
              line_of(path, [&](const std::string& l) { return l == e.tokens(); }), describe(e));
       } catch (const po::unknown_option& e) {
         const std::string key = e.get_option_name();
+        if (const size_t dot = key.find('.'); dot != std::string::npos) {  // Boost read a [section]
+          const std::string section = "[" + key.substr(0, dot) + "]";
+          fail("config file '{}'{}: '{}': a config file has no sections, only `key = value` lines", path,
+               line_of(path, [&](const std::string& l) { return l == section; }), section);
+        }
         fail("config file '{}'{}: {}", path,
              line_of(path, [&](const std::string& l) { return key_value(l).first == key; }), describe(e));
+      } catch (const po::multiple_occurrences& e) {
+        std::string key = e.get_option_name();
+        if (key.rfind("--", 0) == 0) key.erase(0, 2);
+        fail("config file '{}'{}: {}", path,
+             line_of(path, [&](const std::string& l) { return key_value(l).first == key; }, 1), describe(e));
       } catch (const po::error& e) {
         fail("config file '{}': {}", path, describe(e));
       }
@@ -254,7 +264,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     // The last such line: of two equal ones, the second is the duplicate.
     const std::string msg = e.what();
     for (auto o = from_file.rbegin(); o != from_file.rend(); ++o)
-      if (!o->value.empty() && (msg.rfind("--" + o->key, 0) == 0 || msg.rfind(o->key + " ", 0) == 0) &&
+      if ((msg.rfind("--" + o->key, 0) == 0 || msg.rfind(o->key + " ", 0) == 0) &&
           msg.find("'" + o->value + "'") != std::string::npos)
         fail("{} (config file '{}'{})", msg, config_path,
              line_of(config_path, [&](const std::string& l) { return key_value(l) == std::pair(o->key, o->value); },

@@ -256,6 +256,15 @@ TEST(ConfigFile, ErrorsNameTheLine) {
                                        "'port tap:vm2' (a line is `key = value`, e.g. `port = tap:vm1`)");
   TempFile g("port = tap:vm1\ncolour=red\n");
   expect_error({"--config", g.path()}, ", line 2: unrecognised option 'colour'");
+  // A key given twice: the second line. A [section] line: that line, not 'sw.fdb-size'.
+  TempFile h("port = tap:vm1\nfdb-size = 100\n\nfdb-size = 200\n");
+  expect_error({"--config", h.path()}, ", line 4: option 'fdb-size' cannot be specified more than once");
+  TempFile k("port = tap:vm1\n[sw]\nfdb-size = 100\n");
+  expect_error({"--config", k.path()}, ", line 2: '[sw]': a config file has no sections, only `key = value` lines");
+  // An empty value is a bad value like any other.
+  TempFile m("port = tap:vm1\nfdb-size =\n");
+  expect_error({"--config", m.path()}, "--fdb-size: '' is not a number from 16 to 16777216 (config file '" +
+                                           m.path() + "', line 2)");
 }
 
 TEST(ConfigFile, BadPortInFile) {
