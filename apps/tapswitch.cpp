@@ -102,8 +102,9 @@ int main(int argc, char** argv) {
         spdlog::info("raw-fd tap I/O: {} (--tap-io auto: a system call costs {:.2f} us here, io_uring from {:.1f})",
                      cfg.tap_io == TapIo::uring ? "io_uring" : "read/write", *syscall_ns / 1000,
                      kUringFromSyscallNs / 1000);
-      spdlog::info("tapswitch {} started: {} ports, control socket {}", TAPSWITCH_VERSION, sw.ports().size(),
-                   ctl.path());
+      const size_t nports = sw.ports().size();
+      spdlog::info("tapswitch {} started: {} port{}, control socket {}", TAPSWITCH_VERSION, nports,
+                   nports == 1 ? "" : "s", ctl.path());
       try {
         ControlLoop loop(sw, ctl);
         sig = loop.run([&] {

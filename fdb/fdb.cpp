@@ -127,6 +127,7 @@ FdbStats Fdb::stats() const {
   s.evicted = evicted_.get();
   s.refused = refused_.get();
   s.refused_port_limit = refused_limit_.get();
+  s.moved_over_limit = moved_over_limit_.get();
   s.flushed = flushed_.get();
   s.static_conflicts = static_conflicts_.get();
   s.relocations = table_.relocations();

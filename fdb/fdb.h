@@ -18,8 +18,8 @@
 // Policies
 //  - Aging: a dynamic entry not seen for more than `aging` seconds is removed (0: never). The
 //    writer's timer (timer_fd, every second) ages a slice of the table so that a full pass
-//    takes at most max(1, aging/10) and 30 seconds; an idle entry goes between aging + 1 and
-//    aging + pass + 1 seconds after its last frame. Frames to it then flood again.
+//    takes at most max(1, aging/10) and 30 seconds; an idle entry goes between aging and
+//    aging + pass + 1 seconds after its last frame (the clock counts whole seconds). Frames to it then flood again.
 //  - Capacity: at most `capacity` entries, static ones included. When the table is full, a new
 //    MAC evicts a dynamic entry from the port that has the most of them (fair eviction, as in
 //    Open vSwitch): a MAC flood from one port churns that port's own entries and leaves other
@@ -100,9 +100,15 @@ struct FdbStats {
   uint64_t moved = 0;       // dynamic entries that followed their MAC to another port
   uint64_t aged = 0;
   uint64_t evicted = 0;     // dynamic entries removed to make room for a new MAC
-  uint64_t refused = 0;     // new MACs not learned (all causes)
+  // Learn requests refused (all causes). A MAC that keeps sending asks again, about once per
+  // burst of its frames, and each refusal counts: a rate, not a number of MACs.
+  uint64_t refused = 0;
   uint64_t refused_port_limit = 0;  // of which: the port was at its limit
-  uint64_t flushed = 0;     // entries removed by flushes and port removal
+  uint64_t moved_over_limit = 0;    // entries forgotten: their MAC moved to a port at its limit
+  // Entries removed by a command (flush, del, a static entry replacing a learned one) or a
+  // port's removal, static or learned. Dynamic entries = learned - aged - evicted -
+  // moved_over_limit - the dynamic part of flushed.
+  uint64_t flushed = 0;
   uint64_t static_conflicts = 0;    // frames from a static MAC on another port
   uint64_t learn_dropped = 0;       // requests dropped because a learn ring was full
   uint64_t hits = 0, misses = 0;    // destination lookups by workers
@@ -115,7 +121,8 @@ struct FdbRecord {
 };
 
 enum class FdbScope : uint8_t { dynamic, all };  // what a flush removes
-enum class FdbAdd : uint8_t { added, replaced, full };
+// add_static(): a new entry, a static one moved or kept, a learned one made static, or no room.
+enum class FdbAdd : uint8_t { added, replaced, made_static, full };
 
 class Fdb {
  public:
@@ -211,8 +218,8 @@ class Fdb {
   alignas(64) std::vector<uint32_t> port_dynamic_;  // dynamic entries per port
   uint16_t ports_seen_ = 0;                         // port ids below this have had entries
   uint32_t age_cursor_ = 0, evict_cursor_ = 0;
-  Counter entries_, statics_, learned_, moved_, aged_, evicted_, refused_, refused_limit_, flushed_,
-      static_conflicts_;
+  Counter entries_, statics_, learned_, moved_, aged_, evicted_, refused_, refused_limit_, moved_over_limit_,
+      flushed_, static_conflicts_;
 };
 
 }  // namespace tapswitch

@@ -62,6 +62,7 @@ void Fdb::apply(const LearnRequest& req, uint32_t t) {
       // It left its old port but may not be learned on the new one: forget it, so that
       // frames to it flood (and reach it) instead of going where it no longer is.
       erase(slot, e);
+      moved_over_limit_.add();
       refused_.add();
       refused_limit_.add();
       return;
@@ -155,12 +156,12 @@ FdbAdd Fdb::add_static(FdbKey key, uint16_t port) {
   const uint32_t slot = table_.find(key.raw);
   if (slot != MacTable::kNone) {
     const FdbEntry old = FdbEntry::unpack(table_.at(slot).value);
-    if (!(old.flags & kFdbStatic)) {
-      --port_dynamic_[old.port];
-      statics_.add();
-    }
     table_.set(slot, e.pack());
-    return FdbAdd::replaced;
+    if (old.flags & kFdbStatic) return FdbAdd::replaced;
+    --port_dynamic_[old.port];  // the learned entry is gone, by command: counted as flushed
+    statics_.add();
+    flushed_.add();
+    return FdbAdd::made_static;
   }
   if (entries_.get() >= config_.capacity && !evict_one()) return FdbAdd::full;
   return insert(key, e) ? FdbAdd::added : FdbAdd::full;
@@ -170,6 +171,7 @@ bool Fdb::remove(FdbKey key) {
   const uint32_t slot = table_.find(key.raw);
   if (slot == MacTable::kNone) return false;
   erase(slot, FdbEntry::unpack(table_.at(slot).value));
+  flushed_.add();
   return true;
 }
 

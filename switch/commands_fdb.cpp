@@ -1,7 +1,9 @@
 // show fdb, show fdb stats, fdb add, fdb del, fdb flush
 #include <algorithm>
 #include <charconv>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +70,7 @@ CommandOutput show_fdb_stats(Switch& sw, const std::vector<std::string>& args) {
       {"evicted", s.evicted},
       {"refused", s.refused},
       {"refused_port_limit", s.refused_port_limit},
+      {"moved_over_limit", s.moved_over_limit},
       {"flushed", s.flushed},
       {"static_conflicts", s.static_conflicts},
       {"learn_dropped", s.learn_dropped},
@@ -131,6 +134,7 @@ CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
   if (const std::string why = static_mac_problem(mac, args[0]); !why.empty()) fail("{}", why);
   const FdbAdd r = sw.fdb().add_static(key, port_id(sw, args[1]));
   if (r == FdbAdd::full) fail("the FDB is full of static entries");
+  if (r == FdbAdd::made_static) return done({{"result", "made_static"}}, "learned entry made static");
   const char* what = r == FdbAdd::added ? "added" : "replaced";
   return done({{"result", what}}, fmt::format("static entry {}", what));
 }
@@ -139,8 +143,18 @@ CommandOutput fdb_add(Switch& sw, const std::vector<std::string>& args) {
 CommandOutput fdb_del(Switch& sw, const std::vector<std::string>& args) {
   if (args.empty()) fail("usage: fdb del MAC [vlan N]");
   const FdbKey key = parse_key(args[0], {args.begin() + 1, args.end()}, true);
-  if (!sw.fdb().remove(key))
-    fail("{}{} is not in the FDB", args[0], args.size() > 1 ? fmt::format(" vlan {}", key.vlan()) : "");
+  if (!sw.fdb().remove(key)) {
+    // Say where the MAC is, if it is under other VLANs: `fdb del` looks in one.
+    std::vector<uint16_t> vlans;
+    sw.fdb().for_each([&](const FdbRecord& r) {
+      if ((r.key.raw & FdbKey::kMacMask) == (key.raw & FdbKey::kMacMask)) vlans.push_back(r.key.vlan());
+    });
+    std::sort(vlans.begin(), vlans.end());
+    std::string where;
+    for (uint16_t v : vlans) where += (where.empty() ? "" : ", ") + std::to_string(v);
+    fail("{} is not in the FDB on VLAN {}{}", args[0], key.vlan(),
+         vlans.empty() ? "" : fmt::format(" (it is on VLAN {}: add `vlan N`)", where));
+  }
   return done({{"removed", 1}}, "removed");
 }
 
@@ -161,7 +175,7 @@ CommandOutput fdb_flush(Switch& sw, const std::vector<std::string>& args) {
     n = sw.fdb().flush_vlan(parse_vlan(a[1], true), scope);
   else
     fail("usage: fdb flush [port NAME | vlan N] [all]");
-  return done({{"removed", n}}, fmt::format("{} entries removed", n));
+  return done({{"removed", n}}, fmt::format("{} {} removed", n, n == 1 ? "entry" : "entries"));
 }
 
 }  // namespace

@@ -203,7 +203,7 @@ def bad_runtime_commands(t, a):
             absent=["--fdb-static"])
     refused(["fdb", "add", "01:00:5e:00:00:01", a], ["01:00:5e:00:00:01 is a group address"],
             absent=["--fdb-static"])
-    refused(["fdb", "del", mac, "vlan", "10"], [f"{mac} vlan 10 is not in the FDB"])
+    refused(["fdb", "del", mac, "vlan", "10"], [f"{mac} is not in the FDB on VLAN 10"])
     check(list(sw.ports()) == [a], f"ports changed: {list(sw.ports())}")
     sw.stop()
 

@@ -88,8 +88,14 @@ TEST_F(SwitchCommands, FirstWordsOfACommandSayWhatFollows) {
 }
 
 TEST_F(SwitchCommands, FdbDelOfAMissingEntryNamesItsVlan) {
-  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "02:00:00:00:00:01 vlan 10 is not in the FDB");
-  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}), "02:00:00:00:00:01 is not in the FDB");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "10"}), "02:00:00:00:00:01 is not in the FDB on VLAN 10");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}), "02:00:00:00:00:01 is not in the FDB on VLAN 0");
+  // Present under other VLANs only: the message says which.
+  const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+  ASSERT_EQ(sw_.fdb().add_static(FdbKey::make(20, mac), 0), FdbAdd::added);
+  ASSERT_EQ(sw_.fdb().add_static(FdbKey::make(10, mac), 0), FdbAdd::added);
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01"}),
+            "02:00:00:00:00:01 is not in the FDB on VLAN 0 (it is on VLAN 10, 20: add `vlan N`)");
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan"}), "expected 'vlan N': N is missing");
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:01", "vlan", "1", "2"}), "expected 'vlan N': too many words");
 }
@@ -102,7 +108,7 @@ TEST_F(SwitchCommands, Vlan4095EntriesCanBeRemoved) {
   EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:95", "vlan", "4095"}), "no error");
   ASSERT_EQ(sw_.fdb().add_static(FdbKey::make(4095, mac), 0), FdbAdd::added);
   EXPECT_EQ(error_of({"fdb", "flush", "vlan", "4095", "all"}), "no error");
-  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:95", "vlan", "4095"}), "02:00:00:00:00:95 vlan 4095 is not in the FDB");
+  EXPECT_EQ(error_of({"fdb", "del", "02:00:00:00:00:95", "vlan", "4095"}), "02:00:00:00:00:95 is not in the FDB on VLAN 4095");
   EXPECT_EQ(error_of({"fdb", "flush", "vlan", "4096"}), "VLAN '4096' is not a number from 0 to 4095");
 }
 

@@ -92,12 +92,16 @@ TEST(FdbStatic, NeverMovesAndCountsTheConflict) {
 TEST(FdbStatic, ReplacesALearnedEntryAndCanBeRemoved) {
   Fdb fdb({});
   learn(fdb, key(1), 2, 1000);
-  EXPECT_EQ(fdb.add_static(key(1), 3), FdbAdd::replaced);
+  EXPECT_EQ(fdb.add_static(key(1), 3), FdbAdd::made_static);
+  EXPECT_EQ(fdb.stats().flushed, 1u) << "the learned entry went by command";
+  EXPECT_EQ(fdb.add_static(key(1), 4), FdbAdd::replaced);
+  EXPECT_EQ(fdb.stats().flushed, 1u) << "a static entry moved: nothing went";
   EXPECT_EQ(fdb.port_entries(2), 0u);
-  EXPECT_EQ(lookup(fdb, key(1)).port, 3);
+  EXPECT_EQ(lookup(fdb, key(1)).port, 4);
   EXPECT_EQ(fdb.stats().entries, 1u);
   EXPECT_TRUE(fdb.remove(key(1)));
   EXPECT_FALSE(fdb.remove(key(1)));
+  EXPECT_EQ(fdb.stats().flushed, 2u) << "fdb del counts";
   EXPECT_EQ(lookup(fdb, key(1)).port, kNoPort);
   EXPECT_EQ(fdb.stats().entries, 0u);
   EXPECT_EQ(fdb.stats().static_entries, 0u);
@@ -127,7 +131,10 @@ TEST(FdbLimit, APortAtItsLimitLearnsNoNewMac) {
   learn(fdb, key(10), 1, 1001);
   EXPECT_EQ(lookup(fdb, key(10)).port, kNoPort);
   EXPECT_EQ(fdb.stats().refused_port_limit, 2u);
+  EXPECT_EQ(fdb.stats().moved_over_limit, 1u);
   EXPECT_EQ(fdb.port_entries(2), 0u);
+  s = fdb.stats();  // every learned entry is accounted for
+  EXPECT_EQ(s.learned - s.aged - s.evicted - s.moved_over_limit - s.flushed, s.entries - s.static_entries);
   // Statics do not count against the limit.
   EXPECT_EQ(fdb.add_static(key(20), 1), FdbAdd::added);
 }
