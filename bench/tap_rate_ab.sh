@@ -9,6 +9,8 @@
 # frames from CPU 0 for 3 s after a 1 s warm-up; the rate is the receiving tap's rx_packets.
 # Prints every round and the medians. Not a pass/fail test; compare within one run only.
 set -euo pipefail
+# shellcheck source=bench/taps.sh
+. "$(dirname "$0")/taps.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 BIN_A BIN_B [ROUNDS] [-- TAPSWITCH_ARGS...]" >&2; exit 2; }
 a=$1 b=$2
@@ -36,14 +38,7 @@ rate() {
   shift
   ip netns add "$na"; ip netns add "$nb"
   for n in "$na" "$nb"; do ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-  "$bin" --lcores 1 --ctl "$tmp/ctl.sock" --port "tap:$ia" --port "tap:$ib" "$@" >"$tmp/switch.log" 2>&1 &
-  sw=$!
-  for _ in $(seq 50); do ip link show "$ib" >/dev/null 2>&1 && break; sleep 0.1; done
-  if ! ip link show "$ib" >/dev/null 2>&1; then
-    echo "$0: $bin did not make its taps; its log:" >&2
-    cat "$tmp/switch.log" >&2
-    exit 1
-  fi
+  start_tapswitch "$bin" "$tmp/switch.log" "$ia" "$ib" --lcores 1 --ctl "$tmp/ctl.sock" "$@"
   ip link set "$ia" netns "$na"; ip link set "$ib" netns "$nb"
   ip -n "$na" addr add 10.79.0.1/24 dev "$ia"; ip -n "$na" link set "$ia" up
   ip -n "$nb" addr add 10.79.0.2/24 dev "$ib"; ip -n "$nb" link set "$ib" up
