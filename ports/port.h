@@ -41,7 +41,9 @@ struct PortStats {
   uint64_t rx_packets = 0, rx_bytes = 0;
   uint64_t tx_packets = 0, tx_bytes = 0;
   uint64_t rx_nombuf = 0;    // frames the device dropped because the mbuf pool was empty
-  // Reads put off because the mbuf pool was empty: the frames stay queued in the kernel (a tap's
+  // Times the port stopped reading for want of buffers (its own 64 KB receive buffers all held
+  // by frames on their way out, or the switch's mbuf pool empty), however long each stop and
+  // however often the port was polled meanwhile: the frames stay queued in the kernel (a tap's
   // queue, a packet socket's ring) until buffers come back; not a drop. What the kernel then
   // drops is counted where it drops (rx_missed for a packet socket).
   uint64_t rx_paused = 0;

@@ -28,14 +28,12 @@ TapRxFrames::TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_
 }
 
 bool TapRxFrames::arm(RxSlot& s) noexcept {
-  if (!s.head && !(s.head = rte_pktmbuf_alloc(pool_))) {
-    c_.paused.add();
+  if ((!s.head && !(s.head = rte_pktmbuf_alloc(pool_))) || (!s.big && !(s.big = rte_pktmbuf_alloc(big_pool_)))) {
+    if (!paused_) c_.paused.add();  // once per stop, not once per poll while it lasts
+    paused_ = true;
     return false;
   }
-  if (!s.big && !(s.big = rte_pktmbuf_alloc(big_pool_))) {
-    c_.paused.add();
-    return false;
-  }
+  paused_ = false;
   s.big->data_off = RTE_PKTMBUF_HEADROOM;  // (insert_vlan() may have moved it)
   return true;
 }

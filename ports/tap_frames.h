@@ -46,7 +46,8 @@ struct RxSlot {
 };
 
 struct TapRxCounters {
-  Counter packets, bytes, paused, oversize, errors;  // paused: reads put off, the pool being empty
+  // paused: times reading stopped for want of a buffer (PortStats::rx_paused)
+  Counter packets, bytes, paused, oversize, errors;
   Counter last_error;  // errno of the latest failed read, for `show ports`
 };
 
@@ -55,8 +56,9 @@ class TapRxFrames {
  public:
   TapRxFrames(rte_mempool* pool, rte_mempool* big_pool, uint8_t vnet_hdr_len, TapRxCounters& counters);
 
-  // Gives the slot its buffers (keeping those it has). False if a pool is empty (counted in
-  // paused: the frame waits in the kernel); the slot then keeps what it got.
+  // Gives the slot its buffers (keeping those it has). False if a pool is empty (the frame waits
+  // in the kernel; the first such failure after a success counts in paused); the slot then
+  // keeps what it got.
   bool arm(RxSlot& s) noexcept;
   // Where and how much an armed slot reads: header and frame, contiguous in its big buffer.
   uint8_t* read_at(const RxSlot& s) const noexcept { return rte_pktmbuf_mtod(s.big, uint8_t*) - hdr_len_; }
@@ -88,6 +90,7 @@ class TapRxFrames {
   uint8_t hdr_len_;
   uint32_t head_room_ = 0;
   uint32_t max_rx_frame_ = 0;
+  bool paused_ = false;  // the last arm() found no buffer: counted once until one succeeds
   TapRxCounters& c_;
 };
 

@@ -97,7 +97,7 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   CommandOutput out;
   nlohmann::json ports = nlohmann::json::array();
   TextTable t({"PORT", "RX", "TX", "FLOODED", "DROPPED", "REASONS"});
-  std::string paused;  // ports that put reads off for want of mbufs (not drops)
+  std::string paused;  // ports that stopped reading for want of buffers (not drops)
   for (const PortRecord* rec : sw.ports()) {
     const SwitchPortTotals tot = sw.totals(rec->id);
     const PortStats ps = rec->stats();
@@ -137,7 +137,7 @@ CommandOutput show_stats(const Switch& sw, const std::vector<std::string>& args)
   out.text = t.render() + fmt::format("\nmbuf pool: {} of {} in use; frames switched: {}; frame copies: {}\n",
                                       pool.in_use(), pool.size(), frames, copies);
   if (!paused.empty())
-    out.text += "reads put off while the mbuf pool was empty (the frames waited in the kernel, none dropped):" +
+    out.text += "times reading stopped for want of buffers (the frames waited in the kernel, none dropped):" +
                 paused + "\n";
   return out;
 }
