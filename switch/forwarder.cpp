@@ -117,13 +117,14 @@ void Forwarder::process(uint16_t in, rte_mbuf** pkts, uint16_t n) noexcept {
     }
     const uint16_t out = res[2 * j].port;
     if (out == kNoPort || batches_[out].port == nullptr) {
-      ++misses;
       if (unlikely(out != kNoPort && (res[2 * j].flags & kFdbStatic))) {
         // Pinned to a port out of the data path: flooding would hand the station's frames to
         // every other port (as a down port, it gets none).
+        ++hits;
         ic.drop(DropReason::dest_gone);
         drops[n_drops++] = m;
       } else {
+        ++misses;
         flood(in, m, drops, n_drops);  // a learned entry lingering until its port's flush
       }
     } else if (out == in) {
