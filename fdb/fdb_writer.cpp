@@ -137,6 +137,13 @@ unsigned Fdb::age(uint32_t t, bool whole_table) {
   for (uint32_t i = 0; i < slice; ++i) {
     const uint32_t slot = age_cursor_;
     age_cursor_ = (age_cursor_ + 1) & (n - 1);
+    if (slot % MacTable::kWays == 0 && table_.bucket_empty(slot / MacTable::kWays)) {
+      // An empty bucket, known from its 4-byte tag: its 64-byte line is not read. A mostly
+      // empty table then costs a sixteenth of the memory traffic per pass.
+      age_cursor_ = (slot + MacTable::kWays) & (n - 1);
+      i += MacTable::kWays - 1;
+      continue;
+    }
     const MacTable::Entry me = table_.at(slot);
     if (!me.used()) continue;
     const FdbEntry e = FdbEntry::unpack(me.value);

@@ -97,6 +97,9 @@ class MacTable {
     return p.key & kUsed ? Entry{p.key & kKeyMask, p.value} : Entry{kNoKey, 0};
   }
   uint32_t slot_count() const noexcept { return buckets_ * kWays; }
+  // Whether bucket b holds no key (its tag has no fingerprint): exact for the writer, which
+  // keeps the tags; what a scan of the table skips without reading the bucket's line.
+  bool bucket_empty(uint32_t b) const noexcept { return (load_tag(b) & 0x7f7f7f7fu) == 0; }
   size_t bytes() const noexcept { return bytes_ + tag_bytes_; }  // buckets and tags
   // The fingerprint a key has in any bucket's tag (1..127), and a bucket's tag word: for
   // tests that check the summary against the table.
