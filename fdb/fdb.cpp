@@ -112,6 +112,10 @@ uint32_t Fdb::port_entries(uint16_t port) const noexcept {
 
 void Fdb::for_each(const std::function<void(const FdbRecord&)>& fn) const {
   for (uint32_t s = 0, n = table_.slot_count(); s < n; ++s) {
+    if (table_.empty_bucket_at(s)) {  // (its line is not read)
+      s += MacTable::kWays - 1;
+      continue;
+    }
     const MacTable::Entry e = table_.at(s);
     if (e.used()) fn(FdbRecord{FdbKey{e.key}, FdbEntry::unpack(e.value)});
   }

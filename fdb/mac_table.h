@@ -97,9 +97,13 @@ class MacTable {
     return p.key & kUsed ? Entry{p.key & kKeyMask, p.value} : Entry{kNoKey, 0};
   }
   uint32_t slot_count() const noexcept { return buckets_ * kWays; }
-  // Whether bucket b holds no key (its tag has no fingerprint): exact for the writer, which
-  // keeps the tags; what a scan of the table skips without reading the bucket's line.
-  bool bucket_empty(uint32_t b) const noexcept { return (load_tag(b) & 0x7f7f7f7fu) == 0; }
+  // Whether `slot` starts a bucket that holds no key (its tag has no fingerprint), so that a
+  // walk over the slots can step over the bucket's kWays slots without reading its line:
+  // exact for the writer, which keeps the tags; for another thread an entry being inserted may
+  // be missed, as by a lookup.
+  bool empty_bucket_at(uint32_t slot) const noexcept {
+    return slot % kWays == 0 && (load_tag(slot / kWays) & 0x7f7f7f7fu) == 0;
+  }
   size_t bytes() const noexcept { return bytes_ + tag_bytes_; }  // buckets and tags
   // The fingerprint a key has in any bucket's tag (1..127), and a bucket's tag word: for
   // tests that check the summary against the table.
