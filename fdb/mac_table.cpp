@@ -43,26 +43,38 @@ void* map_populated(size_t bytes) {
   return mem;
 }
 
+// Half load at full capacity: slots >= 2 * capacity, buckets a power of two (at least 2).
+uint64_t buckets_for(uint32_t capacity) noexcept {
+  const uint64_t want = (static_cast<uint64_t>(capacity) * 2 + MacTable::kWays - 1) / MacTable::kWays;
+  return std::max<uint64_t>(2, std::bit_ceil(want));
+}
+
+// One spare bucket past the end, always empty: what a lookup without a candidate way prefetches.
+size_t bucket_bytes(uint64_t buckets) noexcept { return (buckets + 1) * 64; }  // 64: sizeof(Bucket)
+size_t tag_bytes(uint64_t buckets) noexcept { return (buckets * sizeof(uint32_t) + 4095) & ~size_t{4095}; }
+
 }  // namespace
+
+uint64_t MacTable::footprint(uint32_t capacity) noexcept {
+  const uint64_t b = buckets_for(capacity);
+  return bucket_bytes(b) + tag_bytes(b) + b * sizeof(uint16_t);
+}
 
 MacTable::MacTable(uint32_t capacity) {
   if (!rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX))
     fail("the FDB needs a CPU with AVX (for its 16-byte atomic entries)");
-  // Half load at full capacity: slots >= 2 * capacity, buckets a power of two.
-  const uint64_t want = (static_cast<uint64_t>(capacity) * 2 + kWays - 1) / kWays;
-  if (want > (1ull << 30)) fail("FDB capacity {} is too large", capacity);
-  buckets_ = std::max<uint32_t>(2, static_cast<uint32_t>(std::bit_ceil(want)));
+  const uint64_t buckets = buckets_for(capacity);
+  if (buckets > (1ull << 30)) fail("FDB capacity {} is too large", capacity);
+  buckets_ = static_cast<uint32_t>(buckets);
   shift_ = 64 - static_cast<unsigned>(std::countr_zero(buckets_));
   mul1_ = random_odd();
   do mul2_ = random_odd();
   while (mul2_ == mul1_);
 
   overflow_ = std::make_unique<uint16_t[]>(buckets_);
-  // One spare bucket past the end, always empty: what a lookup without a candidate way
-  // prefetches.
-  bytes_ = (static_cast<size_t>(buckets_) + 1) * sizeof(Bucket);
+  bytes_ = bucket_bytes(buckets_);
   table_ = static_cast<Bucket*>(map_populated(bytes_));  // zero-filled: every slot empty
-  tag_bytes_ = (static_cast<size_t>(buckets_) * sizeof(uint32_t) + 4095) & ~size_t{4095};
+  tag_bytes_ = tag_bytes(buckets_);
   try {
     tags_ = static_cast<uint32_t*>(map_populated(tag_bytes_));  // zero-filled: no fingerprint, no overflow
   } catch (...) {

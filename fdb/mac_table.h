@@ -69,6 +69,9 @@ class MacTable {
 
   // A table with room for `capacity` keys at half load (at least 2 buckets).
   explicit MacTable(uint32_t capacity);
+  // What a table of `capacity` keys takes, in bytes: its mappings (bytes()) and its overflow
+  // counts. All of it is resident from the start, outside DPDK's memory.
+  static uint64_t footprint(uint32_t capacity) noexcept;
   ~MacTable();
   MacTable(const MacTable&) = delete;
   MacTable& operator=(const MacTable&) = delete;

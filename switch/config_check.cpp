@@ -67,11 +67,11 @@ void check_memory(const SwitchConfig& c, uint64_t machine_mb) {
     fail("--memory: {} MB is more than this machine's memory ({} MB)", c.memory_mb, machine_mb);
   SwitchConfig sized = c;
   sized.memory_mb = 0;
-  const unsigned need = Switch::memory_mb(sized);
-  if (need > machine_mb)
-    fail("the configuration needs about {} MB of DPDK memory (a pool of {} mbufs, see --mbufs; an FDB of {} "
-         "entries; {} port(s)), more than this machine's {} MB",
-         need, Switch::pool_size(c), c.fdb_size, c.ports.size(), machine_mb);
+  const unsigned dpdk_mb = Switch::memory_mb(sized), fdb_mb = Switch::fdb_memory_mb(c);
+  if (dpdk_mb + fdb_mb > machine_mb)
+    fail("the configuration needs about {} MB of memory ({} MB for DPDK: a pool of {} mbufs, see --mbufs, and {} "
+         "port(s); {} MB for an FDB of {} entries), more than this machine's {} MB",
+         dpdk_mb + fdb_mb, dpdk_mb, Switch::pool_size(c), c.ports.size(), fdb_mb, c.fdb_size, machine_mb);
 }
 
 }  // namespace

@@ -55,10 +55,14 @@ unsigned Switch::memory_mb(const SwitchConfig& config) {
   // Measured here: a raw-fd tap queue's 64 KB buffers take about 3.3 MB with read/write (1 read
   // in flight + 48), and 1 MB more per 16 reads in flight with io_uring (32 + 48: about 5.3 MB);
   // an mbuf about 2.5 KB.
-  double mb = 96 + pool_size(config) * 2.5 / 1024 + config.fdb_size * 40.0 / (1 << 20);
+  double mb = 96 + pool_size(config) * 2.5 / 1024;
   for (const auto& ps : config.ports)
     if (ps.kind != PortKind::dpdk) mb += (ps.io != TapIo::syscall ? 5.5 : 3.5) * ps.queues;  // (auto may choose uring)
   return std::max(512u, static_cast<unsigned>(mb * 1.25));
+}
+
+unsigned Switch::fdb_memory_mb(const SwitchConfig& config) {
+  return static_cast<unsigned>((MacTable::footprint(config.fdb_size) + (1 << 20) - 1) >> 20);
 }
 
 Switch::Switch(const SwitchConfig& config) : config_(config) {

@@ -85,9 +85,11 @@ class Switch {
   CaptureManager& capture_manager() noexcept { return *capman_; }
   // The mbuf pool's size for a configuration (--mbufs, or sized from the ports).
   static unsigned pool_size(const SwitchConfig& config);
-  // DPDK memory in MB a configuration needs: the pool, the 64 KB buffers of each raw-fd tap
-  // queue and the FDB, with room for ports added later; at least 512 (--memory 0, the default).
+  // DPDK memory in MB a configuration needs: the pool and the 64 KB buffers of each raw-fd tap
+  // queue, with room for ports added later; at least 512 (--memory 0, the default).
   static unsigned memory_mb(const SwitchConfig& config);
+  // The FDB's table in MB: its own mapping outside DPDK's memory, resident from the start.
+  static unsigned fdb_memory_mb(const SwitchConfig& config);
   // Returns once every running worker has passed a housekeeping point.
   void sync_workers();
   // The switch's own counters for one port, summed over the workers.

@@ -303,8 +303,10 @@ TEST(Memory, SizedFromThePortsUnlessGiven) {
   EXPECT_GT(Switch::memory_mb(parse(many).config), big);
   std::vector<std::string> table = many;
   table.insert(table.end(), {"--fdb-size", "4000000"});
-  EXPECT_GT(Switch::memory_mb(parse(table).config), Switch::memory_mb(parse(many).config) + 100)
-      << "a 4M-entry FDB takes about 136 MB";
+  EXPECT_EQ(Switch::memory_mb(parse(table).config), Switch::memory_mb(parse(many).config))
+      << "the FDB has its own mapping, outside DPDK's memory";
+  EXPECT_EQ(Switch::fdb_memory_mb(parse(table).config), 141u) << "2M buckets of 64 B + 4 B of tag + 2 B of overflow";
+  EXPECT_EQ(Switch::fdb_memory_mb(parse(few).config), 3u) << "the default 65536 entries";
   few.insert(few.end(), {"--memory", "300"});
   EXPECT_EQ(Switch::memory_mb(parse(few).config), 300u);
 }

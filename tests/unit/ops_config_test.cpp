@@ -95,7 +95,9 @@ TEST(CheckConfig, MemoryMustFitTheMachine) {
   EXPECT_EQ(big.find("the configuration needs about 12"), 0u) << big;  // 4M * 2.5 KB * 1.25
   EXPECT_NE(big.find("a pool of 4000000 mbufs, see --mbufs"), std::string::npos) << big;
   EXPECT_NE(big.find("more than this machine's 2048 MB"), std::string::npos) << big;
-  EXPECT_NE(check({"--fdb-size", "16777216"}, 512).find("an FDB of 16777216 entries"), std::string::npos);
+  const std::string fdb = check({"--fdb-size", "16777216"}, 1024);
+  EXPECT_NE(fdb.find("(512 MB for DPDK"), std::string::npos) << fdb;
+  EXPECT_NE(fdb.find("561 MB for an FDB of 16777216 entries"), std::string::npos) << fdb;
   EXPECT_EQ(check({"--mbufs", "4000000"}, 0), "") << "0: the machine's memory is unknown";
   EXPECT_GT(machine_memory_mb(), 0u);
 }
