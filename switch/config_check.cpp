@@ -1,6 +1,7 @@
 #include "switch/config_check.h"
 
 #include <grp.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -53,6 +54,25 @@ void check_rxq_affinity(const SwitchConfig& c) {
   place_rx_queues(pq, c.dp.workers, pins);  // throws for an unknown port, queue or worker
 }
 
+// The socket's directory must exist, or be one a start can make (ctl_server.cpp creates one
+// missing level): the same message as the start's mkdir() would give.
+void check_ctl_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  const std::string dir = path.substr(0, slash);
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) fail("--ctl: '{}' is not a directory", dir);
+    return;
+  }
+  const auto up = dir.rfind('/');
+  const std::string parent = up == std::string::npos ? "." : up == 0 ? "/" : dir.substr(0, up);
+  int err = 0;
+  if (::stat(parent.c_str(), &st) != 0) err = errno;
+  else if (!S_ISDIR(st.st_mode)) err = ENOTDIR;
+  if (err) fail("--ctl: cannot create directory '{}': {}", dir, std::strerror(err));
+}
+
 // DPDK takes its memory up front; asked for more than the machine has, it fails at start,
 // after reserving and touching what it could (seconds of CPU for a large pool).
 void check_memory(const SwitchConfig& c, uint64_t machine_mb) {
@@ -100,6 +120,7 @@ void check_config(const SwitchConfig& c, const std::vector<unsigned>& allowed_cp
   if (c.ctl_path.size() >= sizeof(sockaddr_un::sun_path))
     fail("--ctl: path '{}' is too long for a UNIX socket ({} bytes at most)", c.ctl_path,
          sizeof(sockaddr_un::sun_path) - 1);
+  check_ctl_dir(c.ctl_path);
   if (!c.ctl_group.empty()) resolve_ctl_group(c.ctl_group);
   check_memory(c, machine_mb);
 }

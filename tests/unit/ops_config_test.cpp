@@ -1,6 +1,7 @@
 // --check-config, --ctl-group, the log level command and the control lock of the event loop.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -84,6 +85,17 @@ TEST(CheckConfig, CtlGroupMustExist) {
 TEST(CheckConfig, DuplicatesAndSyntaxStillCaught) {
   EXPECT_NE(check({"--port", "tap:a", "--port", "tap:a"}).find("already configured"), std::string::npos);
   EXPECT_NE(check({"--ctl-group", ""}).find("--ctl-group: the group name is empty"), std::string::npos);
+}
+
+// The control socket's directory: a start creates one missing level, no more.
+TEST(CheckConfig, CtlDirectoryMustExistOrBeCreatable) {
+  const std::string base = ::testing::TempDir() + "ctl-dir-" + std::to_string(::getpid());
+  EXPECT_EQ(check({"--ctl", base + "/x.sock"}), "") << "one missing level is created at start";
+  EXPECT_EQ(check({"--ctl", base + "/a/x.sock"}),
+            "--ctl: cannot create directory '" + base + "/a': No such file or directory");
+  EXPECT_EQ(check({"--ctl", "/proc/self/status/x.sock"}), "--ctl: '/proc/self/status' is not a directory");
+  EXPECT_EQ(check({"--ctl", "/proc/self/status/d/x.sock"}),
+            "--ctl: cannot create directory '/proc/self/status/d': Not a directory");
 }
 
 // What a start would fail on after reserving memory for seconds: more than the machine has.
