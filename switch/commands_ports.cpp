@@ -49,7 +49,7 @@ nlohmann::json port_json(const Switch& sw, const PortRecord& rec) {
   if (link.speed_mbps) j["speed_mbps"] = link.speed_mbps;
   // Where its kernel interface is: "" in the switch's own network namespace; null when none is
   // known (a port waiting for its interface, one whose interface is gone, a vhost-user port).
-  if (const KernelInterface ki = p.kernel_interface(); !ki.name.empty() && ki.netns)
+  if (const KernelInterface ki = p.kernel_interface(); !link.gone && !ki.name.empty() && ki.netns)
     j["netns"] = netns_label(ki.netns);
   else
     j["netns"] = nullptr;

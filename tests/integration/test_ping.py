@@ -60,11 +60,12 @@ def test(t, mode):
         idle_sleeps(sw, ports_now, [(ns, ip) for (ns, _), (_, ip), k in zip(plumbing, hosts, kinds) if k == "af_packet"])
         host = next(h for h in ports_now if ports_now[h]["details"].get("driver") == "net_af_packet")
         down_and_up(sw, host)
+        deleted(sw, host)
     sw.stop()
     if mode == "af_packet":
         # The PMD turned the interfaces promiscuous; the switch turns that off again.
         for name, p in ports_now.items():
-            if p["details"].get("driver") == "net_af_packet":
+            if p["details"].get("driver") == "net_af_packet" and tslib.link_exists(name):
                 words = tslib.sh("ip", "-d", "link", "show", name).stdout.split()
                 check(words[words.index("promiscuity") + 1] == "0", f"{name} left promiscuous after the switch exited")
         say("af_packet interfaces promiscuous no more after exit")
@@ -83,6 +84,16 @@ def down_and_up(sw, host):
     tslib.sh("ip", "link", "set", host, "up")
     tslib.wait_for(lambda: sw.ports()[host]["state"] == "up", f"{host} to be shown up again")
     say(f"{host} down: shown down, {n} sleeps in 1 s; up again")
+
+
+def deleted(sw, host):
+    """An af_packet port's interface deleted: shown gone, with no network namespace (null, as
+    for every port whose interface is gone; it said "", the switch's own)."""
+    tslib.sh("ip", "link", "del", host)
+    tslib.wait_for(lambda: sw.ports()[host]["state"] == "gone", f"{host} to be shown gone after its deletion")
+    p = sw.ports()[host]
+    check(p["netns"] is None, f"gone port {host} shows netns {p['netns']!r}, not null")
+    say(f"{host} deleted: gone, netns null")
 
 
 def idle_sleeps(sw, ports_now, af_hosts):
