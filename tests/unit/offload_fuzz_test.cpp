@@ -1,0 +1,712 @@
+// A randomized robustness test of the offload path: frames with offload metadata from a tap's
+// virtio-net header (vnet_hdr_to_mbuf) or from a guest's receive flags (rx_offloads_to_mbuf),
+// built valid (TCP/UDP over IPv4/IPv6, VLAN tags, IPv4 options, IPv6 extension headers, 0 to
+// 64 KB, single and chained mbufs) and then, for most cases, corrupted, then made to fit an
+// egress port by EgressOffload::prepare (several offload sets and MTUs, private and shared
+// frames), and the virtio-net header mbuf_to_vnet_hdr builds for each frame that comes out.
+//
+// Invariants, for every case: prepare returns 0 with exactly one drop counted, or k frames
+// (k <= kMaxSegments, no drop counted) that the port can send: within the MTU (ports/port.h), no
+// offload the port cannot do, single buffers for a port without multi-segment transmit, a
+// consistent mbuf chain; every reference is given back (the pools' use returns to where it
+// was); a shared frame (flooded) is not changed; the header built for an output never points
+// outside it. For cases that were never corrupted, also: the mapping accepts the frame (where
+// the headers' contract says it must), the drop reason is not bad_offload, and the frames that
+// come out carry correct IPv4 header and L4 checksums (or a partial checksum a device can
+// complete), correct lengths and sequence numbers, and their payloads, in order, are the input's.
+//
+// Deterministic: case i of a test runs from its own fixed seed. OFFLOAD_FUZZ_CASES=n runs n
+// cases per test instead, OFFLOAD_FUZZ_SEED=s another series.
+#include <gtest/gtest.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ports/vnet_hdr.h"
+#include "switch/egress_offload.h"
+#include "tests/unit/eal_env.h"
+#include "tests/unit/frames.h"
+#include "tests/unit/packets.h"
+
+namespace tapswitch::test {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr uint32_t kMaxIpLen = 65535;
+
+struct Rng {
+  std::mt19937 g;
+  explicit Rng(uint32_t seed) : g(seed) {}
+  uint32_t in(uint32_t lo, uint32_t hi) {  // [lo, hi]
+    return lo + static_cast<uint32_t>(g() % (static_cast<uint64_t>(hi) - lo + 1));
+  }
+  bool pct(unsigned p) { return g() % 100 < p; }
+  template <class T>
+  T pick(std::initializer_list<T> v) {
+    return v.begin()[in(0, static_cast<uint32_t>(v.size() - 1))];
+  }
+};
+
+uint16_t get16(const Bytes& b, size_t off) { return static_cast<uint16_t>((b[off] << 8) | b[off + 1]); }
+uint32_t get32(const Bytes& b, size_t off) { return (uint32_t{get16(b, off)} << 16) | get16(b, off + 2); }
+void put16(Bytes& b, size_t off, uint32_t v) {
+  b[off] = static_cast<uint8_t>(v >> 8);
+  b[off + 1] = static_cast<uint8_t>(v);
+}
+void put32(Bytes& b, size_t off, uint32_t v) {
+  put16(b, off, v >> 16);
+  put16(b, off + 2, v);
+}
+
+// ---- Valid frames ---------------------------------------------------------------------------
+
+struct Shape {
+  bool v6 = false, udp = false;
+  unsigned tags = 0;      // 0..2 VLAN tags (802.1ad outside, 802.1Q inside)
+  uint32_t ip_opts = 0;   // IPv4 option bytes (NOPs), a multiple of 4, <= 40
+  std::vector<uint32_t> ext;  // IPv6 extension headers (hop-by-hop first, then destination options): their sizes
+  uint32_t tcp_opts = 0;  // a multiple of 4, <= 40
+  uint32_t payload = 0;
+  uint32_t seq = 0;
+  uint16_t ip_id = 0;
+  uint8_t tcp_flags = 0x18;
+  bool partial = false;  // the L4 checksum holds the pseudo-header sum only (a partial checksum)
+
+  uint32_t l2() const { return 14 + 4 * tags; }
+  uint32_t ext_len() const {
+    uint32_t n = 0;
+    for (uint32_t e : ext) n += e;
+    return n;
+  }
+  uint32_t l3() const { return v6 ? 40 + ext_len() : 20 + ip_opts; }
+  uint32_t l4() const { return udp ? 8 : 20 + tcp_opts; }
+  uint32_t hdrs() const { return l2() + l3() + l4(); }
+  uint32_t csum_field() const { return l2() + l3() + (udp ? 6 : 16); }
+};
+
+// The pseudo-header sum (folded, not inverted) of an L4 segment of l4len bytes.
+uint32_t pseudo(const Bytes& b, size_t l3off, bool v6, uint8_t proto, uint32_t l4len) {
+  if (v6) return ones_sum(&b[l3off + 8], 32, (l4len >> 16) + (l4len & 0xffff) + proto);
+  return ones_sum(&b[l3off + 12], 8, l4len + proto);
+}
+
+Bytes build(const Shape& s) {
+  Bytes b(s.hdrs() + s.payload);
+  const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+  std::memcpy(b.data(), macs, 12);
+  size_t off = 12;
+  for (unsigned t = 0; t < s.tags; ++t) {
+    put16(b, off, s.tags == 2 && t == 0 ? 0x88a8 : 0x8100);
+    put16(b, off + 2, 100 + t);
+    off += 4;
+  }
+  put16(b, off, s.v6 ? 0x86dd : 0x0800);
+  const size_t l3 = s.l2();
+  const uint8_t proto = s.udp ? 17 : 6;
+  const uint32_t l4len = s.l4() + s.payload;
+  if (s.v6) {
+    b[l3] = 0x60;
+    put16(b, l3 + 4, s.ext_len() + l4len);
+    b[l3 + 6] = s.ext.empty() ? proto : 0;
+    b[l3 + 7] = 64;
+    b[l3 + 8] = 0xfd;
+    b[l3 + 23] = 1;
+    b[l3 + 24] = 0xfd;
+    b[l3 + 39] = 2;
+    size_t e = l3 + 40;
+    for (size_t i = 0; i < s.ext.size(); ++i) {
+      b[e] = i + 1 < s.ext.size() ? 60 : proto;
+      b[e + 1] = static_cast<uint8_t>(s.ext[i] / 8 - 1);
+      b[e + 2] = 1;  // PadN over the rest
+      b[e + 3] = static_cast<uint8_t>(s.ext[i] - 4);
+      e += s.ext[i];
+    }
+  } else {
+    b[l3] = static_cast<uint8_t>(0x40 | (s.l3() / 4));
+    put16(b, l3 + 2, s.l3() + l4len);
+    put16(b, l3 + 4, s.ip_id);
+    put16(b, l3 + 6, 0x4000);  // DF
+    b[l3 + 8] = 64;
+    b[l3 + 9] = proto;
+    put32(b, l3 + 12, 0x0a000001);
+    put32(b, l3 + 16, 0x0a000002);
+    for (uint32_t i = 0; i < s.ip_opts; ++i) b[l3 + 20 + i] = 1;  // NOP
+    put16(b, l3 + 10, static_cast<uint16_t>(~ones_sum(&b[l3], s.l3())));
+  }
+  const size_t t = s.l2() + s.l3();
+  put16(b, t, 40000);
+  put16(b, t + 2, 5201);
+  if (s.udp) {
+    put16(b, t + 4, l4len);
+  } else {
+    put32(b, t + 4, s.seq);
+    put32(b, t + 8, 1);
+    b[t + 12] = static_cast<uint8_t>((s.l4() / 4) << 4);
+    b[t + 13] = s.tcp_flags;
+    put16(b, t + 14, 65535);
+    for (uint32_t i = 20; i < s.l4(); ++i) b[t + i] = 1;
+  }
+  for (uint32_t i = 0; i < s.payload; ++i) b[t + s.l4() + i] = static_cast<uint8_t>((i * 7 + 3 + (i >> 8)) & 0xff);
+  const uint32_t ps = pseudo(b, l3, s.v6, proto, l4len);
+  uint16_t c = static_cast<uint16_t>(ps);
+  if (!s.partial) {
+    c = static_cast<uint16_t>(~ones_sum(&b[t], l4len, ps));
+    if (s.udp && c == 0) c = 0xffff;
+  }
+  put16(b, s.csum_field(), c);
+  return b;
+}
+
+Shape random_shape(Rng& r, bool for_rx) {
+  Shape s;
+  s.v6 = r.pct(50);
+  s.udp = r.pct(35);
+  s.tags = r.pct(60) ? 0 : r.pct(70) ? 1 : 2;
+  if (!s.v6 && r.pct(30)) s.ip_opts = 4 * r.in(1, 10);
+  if (s.v6 && r.pct(for_rx ? 5 : 30)) {
+    const unsigned n = r.in(1, 3);
+    for (unsigned i = 0; i < n; ++i) s.ext.push_back(8 * r.in(1, r.pct(10) ? 32 : 4));
+  }
+  if (!s.udp && r.pct(40)) s.tcp_opts = 4 * r.in(1, 10);
+  const uint32_t room = kMaxIpLen - s.l3() - s.l4() + (s.v6 ? 40 : 0);
+  switch (r.in(0, 9)) {
+    case 0: case 1: case 2: s.payload = r.in(0, 64); break;
+    case 3: case 4: s.payload = r.in(0, 1600); break;
+    case 5: case 6: s.payload = r.in(1600, 10000); break;
+    case 7: s.payload = r.in(10000, room); break;
+    case 8: s.payload = room - r.in(0, 16); break;
+    default: s.payload = r.in(0, 3000); break;
+  }
+  s.payload = std::min(s.payload, room);
+  s.seq = static_cast<uint32_t>(r.g());
+  s.ip_id = static_cast<uint16_t>(r.g());
+  s.tcp_flags = r.pick<uint8_t>({0x18, 0x10, 0x19, 0x11, 0x98, 0x90, 0x08, 0x12});
+  return s;
+}
+
+// ---- Chains ---------------------------------------------------------------------------------
+
+constexpr uint32_t kSmallRoom = 2048;  // RTE_MBUF_DEFAULT_DATAROOM
+
+// Segment lengths for a frame of len bytes: one buffer, the switch pool's 2048-byte pieces, or
+// random cuts (now and then empty segments after the first).
+std::vector<uint32_t> random_chain(Rng& r, uint32_t len, uint32_t hdrs) {
+  std::vector<uint32_t> segs;
+  const uint32_t big_room = UINT16_MAX - RTE_PKTMBUF_HEADROOM;
+  const unsigned kind = r.in(0, 9);
+  if (kind < 4 && len <= big_room) return {len};
+  if (kind < 7) {
+    for (uint32_t off = 0; off < len || segs.empty(); off += kSmallRoom) segs.push_back(std::min(kSmallRoom, len - off));
+    return segs;
+  }
+  // Random cuts, at most 48 segments; the first one sometimes shorter than the headers.
+  uint32_t first = r.pct(15) ? r.in(0, std::min(len, hdrs)) : r.in(std::min(len, hdrs), std::min(len, 4096u));
+  if (first == 0 && len) first = 1;
+  segs.push_back(first);
+  uint32_t left = len - first;
+  const uint32_t min_piece = std::max<uint32_t>(1, left / 40);
+  while (left) {
+    if (r.pct(3)) segs.push_back(0);
+    uint32_t n = std::min(left, r.in(min_piece, std::max(min_piece, std::min<uint32_t>(4 * min_piece + 64, big_room))));
+    segs.push_back(n);
+    left -= n;
+  }
+  return segs;
+}
+
+rte_mbuf* make_chain(const Bytes& b, const std::vector<uint32_t>& segs) {
+  rte_mbuf* head = nullptr;
+  rte_mbuf* prev = nullptr;
+  size_t off = 0;
+  for (uint32_t n : segs) {
+    rte_mbuf* m = rte_pktmbuf_alloc(n > kSmallRoom ? big_pool().get() : pool().get());
+    if (!m) {
+      if (head) rte_pktmbuf_free(head);
+      return nullptr;
+    }
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(n));
+    if (n) std::memcpy(p, b.data() + off, n);
+    off += n;
+    if (!head) {
+      head = m;
+    } else {
+      prev->next = m;
+      head->nb_segs++;
+      head->pkt_len += n;
+    }
+    prev = m;
+  }
+  return head;
+}
+
+// ---- Verification of frames that come out ---------------------------------------------------
+
+// True if the frame is a complete TCP or UDP packet: IP lengths match the frame, IPv4 header
+// checksum and L4 checksum right. Sets *l4off.
+bool frame_ok(const Bytes& b, std::string* why, size_t* l4off = nullptr) {
+  auto fail = [&](const char* w) {
+    *why = w;
+    return false;
+  };
+  size_t l2 = 14;
+  if (b.size() < 14) return fail("runt");
+  while (l2 + 4 <= b.size() && (get16(b, l2 - 2) == 0x8100 || get16(b, l2 - 2) == 0x88a8)) l2 += 4;
+  const uint16_t et = get16(b, l2 - 2);
+  size_t t;
+  uint8_t proto;
+  if (et == 0x0800) {
+    if (b.size() < l2 + 20) return fail("short IPv4");
+    const size_t ihl = (b[l2] & 0xf) * 4u;
+    if (ihl < 20 || b.size() < l2 + ihl) return fail("IHL");
+    if (ones_sum(&b[l2], ihl) != 0xffff) return fail("IPv4 header checksum");
+    if (get16(b, l2 + 2) != b.size() - l2) return fail("IPv4 total length");
+    proto = b[l2 + 9];
+    t = l2 + ihl;
+  } else if (et == 0x86dd) {
+    if (b.size() < l2 + 40) return fail("short IPv6");
+    if (get16(b, l2 + 4) != b.size() - l2 - 40) return fail("IPv6 payload length");
+    proto = b[l2 + 6];
+    t = l2 + 40;
+    while (proto == 0 || proto == 60) {
+      if (b.size() < t + 8) return fail("short extension header");
+      proto = b[t];
+      t += (b[t + 1] + 1u) * 8;
+    }
+  } else {
+    return fail("not IP");
+  }
+  if (proto != 6 && proto != 17) return fail("not TCP/UDP");
+  if (b.size() < t + (proto == 6 ? 20u : 8u)) return fail("short L4 header");
+  const uint32_t l4len = static_cast<uint32_t>(b.size() - t);
+  if (proto == 17 && get16(b, t + 4) != l4len) return fail("UDP length");
+  if (ones_sum(&b[t], l4len, pseudo(b, l2, et == 0x86dd, proto, l4len)) != 0xffff) return fail("L4 checksum");
+  if (l4off) *l4off = t;
+  return true;
+}
+
+unsigned gso_ind_in_use() {
+  unsigned n = 0;
+  rte_mempool_walk(
+      [](rte_mempool* mp, void* arg) {
+        if (std::strncmp(mp->name, "gso-ind", 7) == 0) *static_cast<unsigned*>(arg) += rte_mempool_in_use_count(mp);
+      },
+      &n);
+  return n;
+}
+
+bool is_tagged(const Bytes& b) {
+  return b.size() >= 14 && (get16(b, 12) == 0x8100 || get16(b, 12) == 0x88a8);
+}
+
+// ---- The cases ------------------------------------------------------------------------------
+
+enum class Source { vnet, rx };
+
+struct Egress {
+  const char* name;
+  TxOffloads o;
+};
+const Egress kEgress[] = {
+    {"none", {false, false, false, false, true}},
+    {"csum", {true, false, false, false, true}},
+    {"tso", {true, true, true, false, true}},
+    {"tso+uso", {true, true, true, true, true}},
+    {"none,single", {false, false, false, false, false}},
+    {"csum,single", {true, false, false, false, false}},
+    {"tso,single", {true, true, true, true, false}},
+};
+
+struct Case {
+  Source src = Source::vnet;
+  Shape shape;
+  bool valid = true;  // never corrupted
+  std::string corruption;
+  Bytes bytes;
+  std::vector<uint32_t> segs;
+  VnetHdr h;
+  uint64_t rx_flags = 0;
+  uint16_t rx_segsz = 0;
+  uint64_t rx_tx_offload = 0;
+  bool gso = false;
+};
+
+std::string describe(const Case& c) {
+  std::ostringstream o;
+  const Shape& s = c.shape;
+  o << (c.src == Source::vnet ? "vnet" : "rx") << (c.valid ? " valid" : " corrupt[" + c.corruption + "]")
+    << (s.v6 ? " v6" : " v4") << (s.udp ? " udp" : " tcp") << " tags=" << s.tags << " ipopts=" << s.ip_opts
+    << " ext=" << s.ext_len() << " tcpopts=" << s.tcp_opts << " payload=" << s.payload << " len=" << c.bytes.size()
+    << " segs=[";
+  for (size_t i = 0; i < c.segs.size() && i < 8; ++i) o << (i ? "," : "") << c.segs[i];
+  if (c.segs.size() > 8) o << ",..(" << c.segs.size() << ")";
+  o << "]";
+  if (c.src == Source::vnet) {
+    o << " hdr{flags=" << unsigned{c.h.flags} << " gso_type=" << unsigned{c.h.gso_type} << " hdr_len=" << c.h.hdr_len
+      << " gso_size=" << c.h.gso_size << " csum_start=" << c.h.csum_start << " csum_offset=" << c.h.csum_offset << "}";
+  } else {
+    o << " rx{ol_flags=0x" << std::hex << c.rx_flags << std::dec << " tso_segsz=" << c.rx_segsz << "}";
+  }
+  return o.str();
+}
+
+void corrupt_bytes(Rng& r, Case& c) {
+  Bytes& b = c.bytes;
+  const Shape& s = c.shape;
+  const unsigned n = r.in(1, 3);
+  for (unsigned k = 0; k < n; ++k) {
+    const unsigned what = r.in(0, 8);
+    const size_t l2 = s.l2(), t = s.l2() + s.l3();
+    if (b.size() < s.hdrs() && what != 0 && what != 7) continue;  // after a truncation
+    switch (what) {
+      case 0: {  // random bytes in the headers
+        const unsigned m = r.in(1, 4);
+        for (unsigned i = 0; i < m && !b.empty(); ++i)
+          b[r.in(0, std::min<uint32_t>(static_cast<uint32_t>(b.size()), s.hdrs() + 8) - 1)] = static_cast<uint8_t>(r.g());
+        c.corruption += "bytes,";
+        break;
+      }
+      case 1:  // a lying IHL
+        if (!s.v6) b[l2] = static_cast<uint8_t>(0x40 | r.in(0, 15));
+        c.corruption += "ihl,";
+        break;
+      case 2:  // a lying IP length
+        if (s.v6) put16(b, l2 + 4, r.pct(50) ? r.in(0, 65535) : get16(b, l2 + 4) + r.in(0, 8) - 4);
+        else put16(b, l2 + 2, r.pct(50) ? r.in(0, 65535) : get16(b, l2 + 2) + r.in(0, 8) - 4);
+        c.corruption += "iplen,";
+        break;
+      case 3:  // a lying L4 length
+        if (s.udp) put16(b, t + 4, r.in(0, 65535));
+        else b[t + 12] = static_cast<uint8_t>(r.in(0, 15) << 4);
+        c.corruption += "l4len,";
+        break;
+      case 4: {  // truncated
+        const uint32_t len = static_cast<uint32_t>(b.size());
+        b.resize(r.pct(60) ? r.in(0, std::min(len, s.hdrs() + 16)) : r.in(0, len));
+        c.corruption += "trunc,";
+        return;  // offsets beyond here are gone
+      }
+      case 5:  // another EtherType / tag
+        put16(b, 12, r.pick<uint32_t>({0x8100, 0x88a8, 0x0800, 0x86dd, 0x0806, r.in(0, 65535)}));
+        c.corruption += "ethertype,";
+        break;
+      case 6:  // another protocol
+        if (s.v6) b[l2 + 6] = r.pick<uint8_t>({6, 17, 0, 60, 43, 44, 58, static_cast<uint8_t>(r.g())});
+        else b[l2 + 9] = r.pick<uint8_t>({6, 17, 1, 47, static_cast<uint8_t>(r.g())});
+        c.corruption += "proto,";
+        break;
+      case 7:  // trailing bytes beyond the IP packet
+        b.resize(b.size() + r.in(1, 64), 0xee);
+        c.corruption += "trailer,";
+        break;
+      default:  // IPv4 fragment
+        if (!s.v6) put16(b, l2 + 6, r.pick<uint32_t>({0x2000, 0x0001, 0x3fff}));
+        c.corruption += "frag,";
+        break;
+    }
+  }
+}
+
+uint16_t wild16(Rng& r, uint32_t near) {
+  return static_cast<uint16_t>(r.pick<uint32_t>({0, 1, 2, 65535, 65534, near, near + 1, near - 1, r.in(0, 65535),
+                                                 r.in(0, 200), near + r.in(0, 64)}));
+}
+
+void corrupt_vnet(Rng& r, Case& c) {
+  const uint32_t len = static_cast<uint32_t>(c.bytes.size());
+  const unsigned n = r.in(1, 3);
+  for (unsigned k = 0; k < n; ++k) {
+    switch (r.in(0, 5)) {
+      case 0: c.h.flags = r.pick<uint8_t>({0, 1, 2, 3, 4, static_cast<uint8_t>(r.g())}); break;
+      case 1: c.h.gso_type = r.pick<uint8_t>({0, 1, 3, 4, 5, 0x81, 0x84, 0x85, 0x80, 2, 6, static_cast<uint8_t>(r.g())}); break;
+      case 2: c.h.gso_size = static_cast<uint16_t>(r.pick<uint32_t>({0, 1, 2, 7, 65535, 65000, r.in(0, 65535), r.in(1, 2000)})); break;
+      case 3: c.h.csum_start = wild16(r, r.pct(50) ? len : c.h.csum_start); break;
+      case 4: c.h.csum_offset = wild16(r, r.pct(50) ? 16 : 6); break;
+      default: c.h.hdr_len = wild16(r, c.h.hdr_len); break;
+    }
+  }
+  c.corruption += "vnet,";
+}
+
+constexpr uint64_t kRxBits = (1ULL << 23) - 1;
+
+void corrupt_rx(Rng& r, Case& c) {
+  if (r.pct(70)) c.rx_flags = (c.rx_flags & ~kRxBits) | (r.g() & kRxBits);
+  if (r.pct(50)) c.rx_flags |= RTE_MBUF_F_RX_LRO;
+  if (r.pct(60)) c.rx_segsz = static_cast<uint16_t>(r.pick<uint32_t>({0, 1, 2, 65535, r.in(0, 65535), r.in(1, 1500)}));
+  c.corruption += "rx,";
+}
+
+Case random_case(Rng& r, Source src, bool may_corrupt) {
+  Case c;
+  c.src = src;
+  Shape& s = c.shape;
+  s = random_shape(r, src == Source::rx);
+  // The offloads the sender asks for.
+  const unsigned kind = r.in(0, 9);  // 0..1 none, 2..4 partial checksum, 5..9 GSO
+  c.gso = kind >= 5;
+  s.partial = kind >= 2;
+  if (src == Source::vnet) {
+    if (s.partial) {
+      c.h.flags = kVnetFNeedsCsum;
+      c.h.csum_start = static_cast<uint16_t>(s.l2() + s.l3());
+      c.h.csum_offset = s.udp ? 6 : 16;
+      c.h.hdr_len = static_cast<uint16_t>(s.hdrs());
+    } else if (kind == 1) {
+      c.h.flags = kVnetFDataValid;
+    }
+    if (c.gso) {
+      c.h.gso_type = s.udp ? kVnetGsoUdpL4 : s.v6 ? kVnetGsoTcpV6 : kVnetGsoTcpV4;
+      if (!s.udp && (s.tcp_flags & 0x80)) c.h.gso_type |= kVnetGsoEcn;
+    }
+  } else {
+    // net_vhost: a partial checksum is L4_CKSUM_NONE; a GSO frame adds LRO (with a partial
+    // checksum, or a complete one marked good); other receive flags mean nothing here.
+    c.rx_flags = r.pick<uint64_t>({0, RTE_MBUF_F_RX_RSS_HASH, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+                                   RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED});
+    if (c.gso) {
+      s.partial = r.pct(80);
+      c.rx_flags |= RTE_MBUF_F_RX_LRO | (s.partial ? RTE_MBUF_F_RX_L4_CKSUM_NONE : RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+    } else if (s.partial) {
+      c.rx_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    } else if (kind == 1) {
+      c.rx_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    }
+    // What else a receive path may have left in the mbuf.
+    c.rx_tx_offload = r.pct(30) ? (static_cast<uint64_t>(r.g()) << 32 | r.g()) : 0;
+  }
+  if (c.gso) {
+    uint16_t size;
+    switch (r.in(0, 5)) {
+      case 0: size = static_cast<uint16_t>(r.in(1, 64)); break;
+      case 1: size = static_cast<uint16_t>(r.in(1000, 1500)); break;
+      case 2: size = static_cast<uint16_t>(r.in(8000, 9000)); break;
+      case 3: size = static_cast<uint16_t>(r.in(40000, 65535)); break;
+      default: size = static_cast<uint16_t>(r.in(1, 9000)); break;
+    }
+    c.h.gso_size = size;
+    c.rx_segsz = size;
+  }
+  c.bytes = build(s);
+  if (may_corrupt && r.pct(85)) {
+    c.valid = false;
+    const unsigned what = r.in(0, 9);
+    if (what < 5) corrupt_bytes(r, c);
+    if (what >= 4 || c.corruption.empty()) {
+      if (src == Source::vnet) corrupt_vnet(r, c);
+      else corrupt_rx(r, c);
+    }
+    if (what == 9) corrupt_bytes(r, c);
+  }
+  c.segs = random_chain(r, static_cast<uint32_t>(c.bytes.size()), s.hdrs());
+  return c;
+}
+
+class OffloadFuzz : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* n = std::getenv("OFFLOAD_FUZZ_CASES");
+    cases_ = n ? static_cast<unsigned>(std::strtoul(n, nullptr, 10)) : 0;
+    const char* s = std::getenv("OFFLOAD_FUZZ_SEED");
+    seed_ = s ? static_cast<uint32_t>(std::strtoul(s, nullptr, 10)) : 0;
+    base_ = pool().in_use();
+    big_base_ = big_pool().in_use();
+    ind_base_ = gso_ind_in_use();
+  }
+  unsigned cases(unsigned def) const { return cases_ ? cases_ : def; }
+
+  // Runs one case through the mapping and prepare() for one egress port. Returns the errors
+  // found (empty if none).
+  std::string run(const Case& c, const Egress& eg, uint32_t mtu, bool shared);
+  void run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed);
+
+  Counter copies_;
+  EgressOffload egress_{copies_, pool().get()};
+  rte_mbuf* out_[EgressOffload::kMaxSegments + 8];
+  unsigned cases_ = 0;
+  uint32_t seed_ = 0;
+  unsigned base_ = 0, big_base_ = 0, ind_base_ = 0;
+  std::map<std::string, unsigned> outcomes_;  // what prepare() did
+};
+
+// Whether the mapping must accept a never-corrupted case (the contract of ports/vnet_hdr.h).
+bool must_map(const Case& c) {
+  const Shape& s = c.shape;
+  if (c.segs.empty() || c.segs[0] < s.hdrs()) return false;  // headers beyond the first segment: refused
+  if (c.src == Source::rx) return s.ext.empty() || !(s.partial || c.gso);
+  return !(c.gso && s.l3() >= (1u << RTE_MBUF_L3_LEN_BITS));
+}
+
+std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool shared) {
+  std::ostringstream err;
+  rte_mbuf* m = make_chain(c.bytes, c.segs);
+  if (!m) return "test pools empty";
+  if (c.src == Source::rx) {
+    m->ol_flags = c.rx_flags;
+    m->tx_offload = c.rx_tx_offload;
+    m->tso_segsz = c.rx_segsz;
+  }
+  const bool mapped = c.src == Source::vnet ? vnet_hdr_to_mbuf(c.h, m) : rx_offloads_to_mbuf(m);
+  if (c.valid && !mapped && must_map(c)) err << "mapping refused a valid frame; ";
+  if (!mapped) {  // the port drops it on receive
+    ++outcomes_["refused by the mapping"];
+    rte_pktmbuf_free(m);
+    return err.str();
+  }
+  if (const char* why = nullptr; rte_mbuf_check(m, 1, &why) != 0) err << "mapped mbuf inconsistent: " << why << "; ";
+
+  // What was mapped: the frame prepare() is given.
+  const Bytes in = bytes_of(m);
+  const uint64_t in_ol = m->ol_flags, in_txo = m->tx_offload;
+  const uint16_t in_segs = m->nb_segs;
+  const bool needs = EgressOffload::needs_work(m, EgressOffload::rules(eg.o), max_frame_len(mtu, false));
+  if (shared) rte_pktmbuf_refcnt_update(m, 1);
+
+  SwitchPortCounters counters;
+  const unsigned k = egress_.prepare(m, eg.o, mtu, out_, EgressOffload::kMaxSegments, counters);
+  uint64_t drops = 0;
+  for (unsigned i = 0; i < kDropReasons; ++i) drops += counters.drops[i].get();
+  const uint64_t bad = counters.drops[static_cast<unsigned>(DropReason::bad_offload)].get();
+  const uint64_t nombuf = counters.drops[static_cast<unsigned>(DropReason::no_mbuf)].get();
+  const uint64_t oversize = counters.drops[static_cast<unsigned>(DropReason::oversize)].get();
+  if (drops != oversize + bad + nombuf) err << "drop counted under another reason; ";
+
+  if (k > EgressOffload::kMaxSegments) err << "k=" << k << " > kMaxSegments; ";
+  if (k == 0 && drops != 1) err << "dropped with " << drops << " drops counted; ";
+  if (k > 0 && drops != 0) err << k << " frames out and " << drops << " drops counted; ";
+  if (!needs && !(k == 1 && out_[0] == m)) err << "a frame needs_work() passes was not sent as it is; ";
+  if (c.valid && bad) err << "a valid frame counted as bad_offload; ";
+  ++outcomes_[k == 0 ? (oversize ? "oversize" : bad ? "bad_offload" : "no_mbuf") : k == 1 ? "1 frame" : "segmented"];
+
+  // Every frame out: fits the port.
+  const uint32_t hdrs = c.shape.hdrs();
+  Bytes payload;
+  const bool tcp = !c.shape.udp;
+  const uint32_t seq_at = c.shape.l2() + c.shape.l3() + 4;
+  for (unsigned i = 0; i < k && i < EgressOffload::kMaxSegments; ++i) {
+    const rte_mbuf* o = out_[i];
+    std::ostringstream e;
+    if (const char* why = nullptr; rte_mbuf_check(o, 1, &why) != 0) {
+      err << "out[" << i << "] inconsistent: " << why << "; ";
+      continue;
+    }
+    const Bytes b = bytes_of(o);
+    const uint64_t ol = o->ol_flags;
+    const bool seg = ol & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG);
+    const uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+    if (seg) {
+      const bool can = (ol & RTE_MBUF_F_TX_TCP_SEG) ? ((ol & RTE_MBUF_F_TX_IPV6) ? eg.o.tso6 : eg.o.tso4) : eg.o.uso;
+      if (!can) e << "GSO the port cannot do; ";
+      const uint32_t seg_frame = o->l2_len + o->l3_len + o->l4_len + o->tso_segsz;
+      if (seg_frame > max_frame_len(mtu, o->l2_len > 14)) e << "GSO segments of " << seg_frame << " bytes; ";
+      if (o->tso_segsz == 0) e << "tso_segsz 0; ";
+    } else if (b.size() > max_frame_len(mtu, is_tagged(b))) {
+      e << "frame of " << b.size() << " bytes; ";
+    }
+    if (l4 && !eg.o.l4_csum) e << "partial checksum the port cannot complete; ";
+    if (l4 && l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM) e << "L4 flags " << l4 << "; ";
+    if (!eg.o.multi_seg && o->nb_segs != 1) e << "chain of " << o->nb_segs << " for a single-buffer port; ";
+    // The header the port is given.
+    const VnetHdr vh = mbuf_to_vnet_hdr(o);
+    if (vh.flags & kVnetFNeedsCsum) {
+      if (uint32_t{vh.csum_start} + vh.csum_offset + 2 > o->data_len) e << "vnet csum beyond the first segment; ";
+      if (vh.hdr_len > o->pkt_len) e << "vnet hdr_len beyond the frame; ";
+    } else if (vh.gso_type != kVnetGsoNone) {
+      e << "GSO header without a partial checksum; ";
+    }
+    if (vh.gso_type != kVnetGsoNone && vh.gso_size == 0) e << "vnet gso_size 0; ";
+    // Frames from a valid input: checksums, lengths, sequence numbers, payload.
+    if (c.valid) {
+      std::string why;
+      if (seg) {
+        if (b != in) e << "GSO frame passed changed; ";
+      } else if (l4) {
+        // A partial checksum: completed as a device would, from csum_start to the end.
+        Bytes d = b;
+        const uint32_t start = o->l2_len + o->l3_len, field = start + (l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6);
+        if (field + 2 > d.size()) {
+          e << "partial checksum field beyond the frame; ";
+        } else {
+          const uint16_t v = static_cast<uint16_t>(~ones_sum(&d[start], d.size() - start));
+          put16(d, field, v == 0 && l4 == RTE_MBUF_F_TX_UDP_CKSUM ? 0xffff : v);
+          if (!frame_ok(d, &why)) e << "partial checksum wrong once completed (" << why << "); ";
+        }
+      } else if (!frame_ok(b, &why)) {
+        e << "bad frame (" << why << "); ";
+      }
+      if (b.size() < hdrs) {
+        e << "shorter than the headers; ";
+      } else {
+        if (tcp && b.size() >= seq_at + 4 && get32(b, seq_at) != c.shape.seq + payload.size())
+          e << "sequence number " << get32(b, seq_at) << " for offset " << payload.size() << "; ";
+        if (tcp && k > 1) {
+          const uint8_t f = b[seq_at + 9];
+          if (i + 1 < k && (f & 0x09)) e << "FIN/PSH before the last segment; ";
+          if (i > 0 && (f & 0x80)) e << "CWR after the first segment; ";
+        }
+        payload.insert(payload.end(), b.begin() + hdrs, b.end());
+      }
+    }
+    if (!e.str().empty()) err << "out[" << i << "/" << k << "]: " << e.str();
+  }
+  if (c.valid && k > 0 && !std::equal(payload.begin(), payload.end(), in.begin() + std::min<size_t>(hdrs, in.size()), in.end()))
+    err << "payloads out (" << payload.size() << " bytes) are not the input's (" << in.size() - std::min<size_t>(hdrs, in.size()) << "); ";
+
+  for (unsigned i = 0; i < k && i < EgressOffload::kMaxSegments; ++i) rte_pktmbuf_free(out_[i]);
+  if (shared) {
+    if (rte_mbuf_refcnt_read(m) != 1) err << "shared frame's reference count now " << rte_mbuf_refcnt_read(m) << "; ";
+    if (bytes_of(m) != in) err << "shared frame changed; ";
+    if (m->ol_flags != in_ol || m->tx_offload != in_txo || m->nb_segs != in_segs)
+      err << "shared frame's mbuf fields changed; ";
+    rte_pktmbuf_free(m);
+  }
+  if (pool().in_use() != base_ || big_pool().in_use() != big_base_ || gso_ind_in_use() != ind_base_) {
+    err << "pools not back to baseline: " << pool().in_use() << "/" << base_ << " " << big_pool().in_use() << "/"
+        << big_base_ << " " << gso_ind_in_use() << "/" << ind_base_ << "; ";
+    base_ = pool().in_use();
+    big_base_ = big_pool().in_use();
+    ind_base_ = gso_ind_in_use();
+  }
+  return err.str();
+}
+
+void OffloadFuzz::run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed) {
+  unsigned failed = 0, runs = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    Rng r(seed + seed_ * 1000003u + i);
+    const Case c = random_case(r, src, may_corrupt);
+    for (unsigned j = 0; j < 3; ++j) {
+      const Egress& eg = kEgress[r.in(0, std::size(kEgress) - 1)];
+      const uint32_t mtu = r.pick<uint32_t>({68, 576, 1280, 1500, 1500, 9000, r.in(68, 1500), r.in(68, 9000)});
+      const bool shared = r.pct(30);
+      ++runs;
+      const std::string e = run(c, eg, mtu, shared);
+      if (!e.empty() && ++failed <= 15)
+        ADD_FAILURE() << "case " << i << " (seed " << seed + seed_ * 1000003u + i << ") egress " << eg.name
+                      << " mtu " << mtu << (shared ? " shared" : "") << ":\n  " << describe(c) << "\n  " << e;
+    }
+  }
+  EXPECT_EQ(failed, 0u) << "of " << runs << " runs";
+  std::string summary;
+  for (const auto& [what, count] : outcomes_) summary += " " + what + ": " + std::to_string(count) + ";";
+  std::printf("  %u runs:%s\n", runs, summary.c_str());
+}
+
+TEST_F(OffloadFuzz, ValidVnetFrames) { run_all(Source::vnet, false, cases(1500), 1000000); }
+TEST_F(OffloadFuzz, CorruptVnetFrames) { run_all(Source::vnet, true, cases(3000), 2000000); }
+TEST_F(OffloadFuzz, ValidRxOffloads) { run_all(Source::rx, false, cases(1000), 3000000); }
+TEST_F(OffloadFuzz, CorruptRxOffloads) { run_all(Source::rx, true, cases(2000), 4000000); }
+
+}  // namespace
+}  // namespace tapswitch::test
