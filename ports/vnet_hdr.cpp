@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tapswitch {
@@ -25,13 +26,35 @@ constexpr uint8_t kTcpCwr = 0x80;
 bool complete_generic(rte_mbuf* m, uint32_t start, uint32_t offset) noexcept {
   if (start >= m->pkt_len || start + offset + 2 > m->data_len) return false;
   uint16_t sum = 0;
-  if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) != 0) return false;
+  if (!raw_cksum_mbuf(m, start, m->pkt_len - start, &sum)) return false;
   uint16_t v = static_cast<uint16_t>(~sum);
   std::memcpy(rte_pktmbuf_mtod_offset(m, uint8_t*, start + offset), &v, 2);
   return true;
 }
 
 }  // namespace
+
+bool raw_cksum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len, uint16_t* cksum) noexcept {
+  if (off > m->pkt_len || len > m->pkt_len - off) return false;
+  const rte_mbuf* seg = m;
+  while (seg && off >= seg->data_len && len) {
+    off -= seg->data_len;
+    seg = seg->next;
+  }
+  uint32_t sum = 0, done = 0;
+  while (done < len) {
+    if (!seg) return false;  // a chain shorter than its pkt_len
+    const uint32_t n = std::min<uint32_t>(seg->data_len - off, len - done);
+    uint16_t part = __rte_raw_cksum_reduce(__rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void*, off), n, 0));
+    if (done & 1) part = rte_bswap16(part);  // its bytes sit in the other halves of the words
+    sum += part;
+    done += n;
+    seg = seg->next;
+    off = 0;
+  }
+  *cksum = __rte_raw_cksum_reduce(sum);
+  return true;
+}
 
 uint16_t l2_header_len(const uint8_t* p, uint32_t len, uint16_t* ether_type) noexcept {
   uint32_t off = 12;

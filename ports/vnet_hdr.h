@@ -64,6 +64,12 @@ VnetHdr mbuf_to_vnet_hdr(const rte_mbuf* m) noexcept;
 // over IPv4 or IPv6 without extension headers).
 bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept;
 
+// The ones' complement sum (folded, not inverted) of len bytes of frame m from offset off, over
+// its chain: what rte_raw_cksum_mbuf() computes, but also right when a segment starts at an odd
+// offset of the range (DPDK 22.11 cuts that segment's 32-bit sum to 16 bits before it swaps its
+// bytes, and so loses its carries). False if the range is not in the frame.
+bool raw_cksum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len, uint16_t* cksum) noexcept;
+
 // Where the L3 header starts in a frame (after the Ethernet header and up to two VLAN tags) and
 // its EtherType, host order. Returns 0 if the frame is too short.
 uint16_t l2_header_len(const uint8_t* frame, uint32_t len, uint16_t* ether_type) noexcept;

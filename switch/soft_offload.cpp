@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ports/vnet_hdr.h"
+
 namespace tapswitch {
 
 namespace {
@@ -222,7 +224,7 @@ bool soft_l4_checksum(rte_mbuf* m) noexcept {
   }
   std::memset(p + field, 0, 2);
   uint16_t raw = 0;
-  if (rte_raw_cksum_mbuf(m, l4off, l4len, &raw) != 0) return false;
+  if (!raw_cksum_mbuf(m, l4off, l4len, &raw)) return false;
   uint16_t cksum = static_cast<uint16_t>(~__rte_raw_cksum_reduce(sum + raw));
   if (udp && cksum == 0) cksum = 0xffff;
   std::memcpy(p + field, &cksum, 2);
