@@ -84,6 +84,8 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     const bool port_can = tcp ? ((ol & RTE_MBUF_F_TX_IPV6) ? o.tso6 : o.tso4) : o.uso;
     if (port_can && seg_frame <= limit) return pass(m, o, out, c);
     if (m->pkt_len <= limit && m->pkt_len <= seg_frame) return complete_checksum(m, o, out, c);
+    // Headers that fill a frame of the MTU leave no room for payload: it cannot be cut to fit.
+    if (hdrs >= limit) return drop(m, DropReason::oversize, c);
     if (!tcp && seg_frame > limit) return drop(m, DropReason::oversize, c);
     unsigned k = 0;
     bool copied = false;

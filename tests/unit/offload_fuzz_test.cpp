@@ -795,5 +795,20 @@ TEST_F(OffloadFuzzRegression, GenericChecksumOverOddLengthSegments) {
   EXPECT_EQ(ones_sum(&out[34], out.size() - 34), 0xffff);
 }
 
+
+// A valid GSO frame whose headers alone are longer than a frame of the egress MTU cannot be cut
+// to fit: oversize, not bad_offload (its offload fields match the frame).
+TEST_F(OffloadFuzzRegression, GsoWhoseHeadersFillTheMtuIsOversize) {
+  PacketSpec s;
+  s.ipv6 = true;
+  s.vlan = 5;
+  s.tcp_options = 40;  // 18 + 40 + 60 = 118 bytes of headers, for frames of at most 86
+  s.partial = true;
+  s.payload = 500;
+  EXPECT_EQ(run(packet_bytes(s), 2048, partial_of(s, kVnetGsoTcpV6, 100), {false, false, false, false, true}, 68), 0u);
+  EXPECT_EQ(drops(DropReason::oversize), 1u);
+  EXPECT_EQ(drops(DropReason::bad_offload), 0u);
+}
+
 }  // namespace
 }  // namespace tapswitch::test
