@@ -22,7 +22,6 @@ namespace {
 
 constexpr uint64_t kL4Flags = RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG;
 constexpr uint64_t kTxFlags = kL4Flags | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM;
-constexpr uint32_t kMaxHeaders = 256;
 constexpr uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
 
 struct Pseudo4 {
@@ -237,7 +236,10 @@ SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct,
   *copied = false;
   const uint64_t ol = m->ol_flags;
   const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
-  if (hdrs >= frame_len || hdrs > m->data_len || hdrs > kMaxHeaders || m->pkt_len <= hdrs ||
+  // Each segment's headers are copied into one mbuf of `direct` (all the mbuf fields can describe,
+  // under 900 bytes, fit one of the switch's pool).
+  const uint32_t room = rte_pktmbuf_data_room_size(direct) - RTE_PKTMBUF_HEADROOM;
+  if (hdrs >= frame_len || hdrs > m->data_len || hdrs > room || m->pkt_len <= hdrs ||
       !(ol & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6)))
     return SegmentResult::bad;
   const uint32_t seg_payload = frame_len - hdrs;

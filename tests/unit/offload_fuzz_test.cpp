@@ -810,5 +810,30 @@ TEST_F(OffloadFuzzRegression, GsoWhoseHeadersFillTheMtuIsOversize) {
   EXPECT_EQ(drops(DropReason::bad_offload), 0u);
 }
 
+// Headers of more than 256 bytes (IPv6 extension headers) were refused by the segmenter, and
+// a valid GSO frame counted as bad_offload.
+TEST_F(OffloadFuzzRegression, GsoWithLongExtensionHeadersIsSegmented) {
+  Shape s;
+  s.v6 = s.partial = true;
+  s.tags = 1;
+  s.ext = {200};
+  s.tcp_opts = 40;
+  s.payload = 3000;
+  s.seq = 77;
+  ASSERT_EQ(s.hdrs(), 318u);
+  VnetHdr h;
+  h.flags = kVnetFNeedsCsum;
+  h.csum_start = static_cast<uint16_t>(s.l2() + s.l3());
+  h.csum_offset = 16;
+  h.gso_type = kVnetGsoTcpV6;
+  h.gso_size = 1000;
+  ASSERT_EQ(run(build(s), 2048, h, {false, false, false, false, true}, 1500), 3u);
+  for (unsigned i = 0; i < n_; ++i) {
+    std::string why;
+    EXPECT_TRUE(frame_ok(bytes_of(out_[i]), &why)) << "segment " << i << ": " << why;
+    EXPECT_EQ(out_[i]->pkt_len, 1318u);
+  }
+}
+
 }  // namespace
 }  // namespace tapswitch::test
