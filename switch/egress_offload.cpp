@@ -80,10 +80,15 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     const bool tcp = ol & RTE_MBUF_F_TX_TCP_SEG;
     const uint32_t hdrs = m->l2_len + m->l3_len + m->l4_len;
     const uint32_t seg_frame = hdrs + m->tso_segsz;
-    const uint32_t limit = std::min<uint32_t>(max_frame_len(mtu, m->l2_len > RTE_ETHER_HDR_LEN), UINT16_MAX);
+    const uint32_t mtu_limit = std::min<uint32_t>(max_frame_len(mtu, m->l2_len > RTE_ETHER_HDR_LEN), UINT16_MAX);
     const bool port_can = tcp ? ((ol & RTE_MBUF_F_TX_IPV6) ? o.tso6 : o.tso4) : o.uso;
-    if (port_can && seg_frame <= limit) return pass(m, o, out, c);
-    if (m->pkt_len <= limit && m->pkt_len <= seg_frame) return complete_checksum(m, o, out, c);
+    // A port without multi-segment transmit takes no chain longer than one of our mbufs holds
+    // (pass() drops it): such a frame is cut, and what is cut for that port is cut to fit one.
+    const uint32_t room = rte_pktmbuf_data_room_size(frames_) - RTE_PKTMBUF_HEADROOM;
+    const bool sendable = o.multi_seg || m->nb_segs == 1 || m->pkt_len <= room;
+    const uint32_t limit = o.multi_seg ? mtu_limit : std::min(mtu_limit, room);
+    if (port_can && seg_frame <= mtu_limit && sendable) return pass(m, o, out, c);
+    if (m->pkt_len <= mtu_limit && m->pkt_len <= seg_frame && sendable) return complete_checksum(m, o, out, c);
     // Headers that fill a frame of the MTU leave no room for payload: it cannot be cut to fit.
     if (hdrs >= limit) return drop(m, DropReason::oversize, c);
     if (!tcp && seg_frame > limit) return drop(m, DropReason::oversize, c);
@@ -98,9 +103,20 @@ unsigned EgressOffload::prepare(rte_mbuf* m, const TxOffloads& o, uint32_t mtu, 
     rte_pktmbuf_free(m);
     if (copied) copies_.add(k);
     if (unlikely(!o.multi_seg)) {
-      unsigned kept = 0;
-      for (unsigned i = 0; i < k; ++i) kept += pass(out[i], o, out + kept, c);
-      return kept;
+      // Every segment fits one mbuf; librte_gso's are chains (headers, then the payload by
+      // reference): copied into one. If a copy fails the whole frame is dropped, counted once.
+      for (unsigned i = 0; i < k; ++i) {
+        if (out[i]->nb_segs == 1) continue;
+        rte_mbuf* lin = soft_linearize(out[i], frames_);
+        if (!lin) {
+          rte_pktmbuf_free_bulk(out, k);
+          c.drop(DropReason::no_mbuf);
+          return 0;
+        }
+        copies_.add();
+        rte_pktmbuf_free(out[i]);
+        out[i] = lin;
+      }
     }
     return k;
   }

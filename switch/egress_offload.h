@@ -10,7 +10,8 @@
 //        UDP datagrams cannot be re-cut: larger than the MTU, they are dropped (oversize)
 //   longer than the MTU allows                                 -> dropped (oversize)
 //   partial checksum, port cannot complete it                  -> completed in software
-//   chained mbuf, port takes only single segments              -> copied into one mbuf
+//   chained mbuf, port takes only single segments              -> copied into one mbuf (a
+//        GSO frame too long for one is segmented instead, to frames that fit one mbuf)
 // A frame shared with other egress ports (flooded) is copied before it is changed, and is never
 // handed to librte_gso (which changes its input's flags while it works). Nothing is
 // truncated, and every drop is counted on the egress port by reason: oversize, no_mbuf (a pool

@@ -835,5 +835,38 @@ TEST_F(OffloadFuzzRegression, GsoWithLongExtensionHeadersIsSegmented) {
   }
 }
 
+// For a port without multi-segment transmit, segments were cut to the MTU alone; those longer
+// than one mbuf (MTU 9000) were then each dropped as oversize by pass(): several drops counted
+// for one frame, or some of its segments sent and others dropped. They are now cut to fit one
+// mbuf, and a TCP GSO frame the port could take but not in one buffer is cut too.
+TEST_F(OffloadFuzzRegression, GsoForASingleBufferPortIsCutToOneBuffer) {
+  for (bool tso : {false, true}) {
+    PacketSpec s;
+    s.partial = true;
+    s.payload = 20000;
+    const TxOffloads single{true, tso, tso, tso, false};
+    ASSERT_EQ(run(packet_bytes(s), 2048, partial_of(s, kVnetGsoTcpV4, 8948), single, 9000), 11u) << "tso=" << tso;
+    EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::oversize)].get(), 0u);
+    uint32_t payload = 0;
+    for (unsigned i = 0; i < n_; ++i) {
+      EXPECT_EQ(out_[i]->nb_segs, 1u);
+      EXPECT_LE(out_[i]->pkt_len, 2048u);
+      EXPECT_TRUE(checksums_ok(bytes_of(out_[i])));
+      payload += out_[i]->pkt_len - 54;
+      rte_pktmbuf_free(out_[i]);
+    }
+    n_ = 0;
+    EXPECT_EQ(payload, 20000u);
+  }
+}
+
+TEST_F(OffloadFuzzRegression, UsoTooLongForASingleBufferPortIsOneDrop) {
+  PacketSpec s;
+  s.udp = s.partial = true;
+  s.payload = 20000;
+  EXPECT_EQ(run(packet_bytes(s), 2048, partial_of(s, kVnetGsoUdpL4, 8000), {true, false, false, false, false}, 9000), 0u);
+  EXPECT_EQ(drops(DropReason::oversize), 1u);
+}
+
 }  // namespace
 }  // namespace tapswitch::test
