@@ -15,6 +15,9 @@
 // come out carry correct IPv4 header and L4 checksums (or a partial checksum a device can
 // complete), correct lengths and sequence numbers, and their payloads, in order, are the input's.
 //
+// Two of the tests also leave the pools prepare() allocates from nearly empty (0 to 80 mbufs free),
+// for every error path of copies and segmentation: no_mbuf drops, and still no leak.
+//
 // Deterministic: case i of a test runs from its own fixed seed. OFFLOAD_FUZZ_CASES=n runs n
 // cases per test instead, OFFLOAD_FUZZ_SEED=s another series.
 #include <gtest/gtest.h>
@@ -523,16 +526,22 @@ class OffloadFuzz : public ::testing::Test {
     base_ = pool().in_use();
     big_base_ = big_pool().in_use();
     ind_base_ = gso_ind_in_use();
+    dry_base_ = dry_pool_.in_use();
   }
   unsigned cases(unsigned def) const { return cases_ ? cases_ : def; }
 
   // Runs one case through the mapping and prepare() for one egress port. Returns the errors
   // found (empty if none).
-  std::string run(const Case& c, const Egress& eg, uint32_t mtu, bool shared);
-  void run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed);
+  // dry: the pools prepare() allocates from have only `left` mbufs free.
+  std::string run(const Case& c, const Egress& eg, uint32_t mtu, bool shared, bool dry = false, unsigned left = 0);
+  void run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed, bool dry = false);
 
   Counter copies_;
   EgressOffload egress_{copies_, pool().get()};
+  // For the runs with pools that run dry: its own pool of copies and segment headers.
+  PktPool dry_pool_{"fuzz-dry", 2048, RTE_MBUF_DEFAULT_BUF_SIZE, 0};
+  EgressOffload dry_egress_{copies_, dry_pool_.get()};
+  unsigned dry_base_ = 0;
   rte_mbuf* out_[EgressOffload::kMaxSegments + 8];
   unsigned cases_ = 0;
   uint32_t seed_ = 0;
@@ -548,7 +557,27 @@ bool must_map(const Case& c) {
   return !(c.gso && s.l3() >= (1u << RTE_MBUF_L3_LEN_BITS));
 }
 
-std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool shared) {
+// Takes all but `left` free mbufs of each pool prepare() allocates from (the direct pool, and
+// every pool of indirect mbufs), into `held`.
+void drain(rte_mempool* direct, unsigned left, std::vector<rte_mbuf*>& held) {
+  auto take = [&](rte_mempool* mp) {
+    const unsigned avail = rte_mempool_avail_count(mp);
+    if (avail <= left) return;
+    const size_t at = held.size();
+    held.resize(at + avail - left);
+    if (rte_pktmbuf_alloc_bulk(mp, held.data() + at, avail - left) != 0) held.resize(at);
+  };
+  take(direct);
+  std::vector<rte_mempool*> ind;
+  rte_mempool_walk(
+      [](rte_mempool* mp, void* arg) {
+        if (std::strncmp(mp->name, "gso-ind", 7) == 0) static_cast<std::vector<rte_mempool*>*>(arg)->push_back(mp);
+      },
+      &ind);
+  for (rte_mempool* mp : ind) take(mp);
+}
+
+std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool shared, bool dry, unsigned left) {
   std::ostringstream err;
   rte_mbuf* m = make_chain(c.bytes, c.segs);
   if (!m) return "test pools empty";
@@ -574,7 +603,10 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
   if (shared) rte_pktmbuf_refcnt_update(m, 1);
 
   SwitchPortCounters counters;
-  const unsigned k = egress_.prepare(m, eg.o, mtu, out_, EgressOffload::kMaxSegments, counters);
+  std::vector<rte_mbuf*> held;
+  if (dry) drain(dry_pool_.get(), left, held);
+  const unsigned k = (dry ? dry_egress_ : egress_).prepare(m, eg.o, mtu, out_, EgressOffload::kMaxSegments, counters);
+  for (rte_mbuf* h : held) rte_pktmbuf_free(h);
   uint64_t drops = 0;
   for (unsigned i = 0; i < kDropReasons; ++i) drops += counters.drops[i].get();
   const uint64_t bad = counters.drops[static_cast<unsigned>(DropReason::bad_offload)].get();
@@ -671,17 +703,19 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
       err << "shared frame's mbuf fields changed; ";
     rte_pktmbuf_free(m);
   }
-  if (pool().in_use() != base_ || big_pool().in_use() != big_base_ || gso_ind_in_use() != ind_base_) {
+  if (pool().in_use() != base_ || big_pool().in_use() != big_base_ || gso_ind_in_use() != ind_base_ ||
+      dry_pool_.in_use() != dry_base_) {
     err << "pools not back to baseline: " << pool().in_use() << "/" << base_ << " " << big_pool().in_use() << "/"
         << big_base_ << " " << gso_ind_in_use() << "/" << ind_base_ << "; ";
     base_ = pool().in_use();
     big_base_ = big_pool().in_use();
     ind_base_ = gso_ind_in_use();
+    dry_base_ = dry_pool_.in_use();
   }
   return err.str();
 }
 
-void OffloadFuzz::run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed) {
+void OffloadFuzz::run_all(Source src, bool may_corrupt, unsigned n, uint32_t seed, bool dry) {
   unsigned failed = 0, runs = 0;
   for (unsigned i = 0; i < n; ++i) {
     Rng r(seed + seed_ * 1000003u + i);
@@ -691,10 +725,12 @@ void OffloadFuzz::run_all(Source src, bool may_corrupt, unsigned n, uint32_t see
       const uint32_t mtu = r.pick<uint32_t>({68, 576, 1280, 1500, 1500, 9000, r.in(68, 1500), r.in(68, 9000)});
       const bool shared = r.pct(30);
       ++runs;
-      const std::string e = run(c, eg, mtu, shared);
+      const unsigned left = r.pct(30) ? r.in(0, 3) : r.in(0, 80);
+      const std::string e = run(c, eg, mtu, shared, dry, left);
       if (!e.empty() && ++failed <= 15)
         ADD_FAILURE() << "case " << i << " (seed " << seed + seed_ * 1000003u + i << ") egress " << eg.name
-                      << " mtu " << mtu << (shared ? " shared" : "") << ":\n  " << describe(c) << "\n  " << e;
+                      << " mtu " << mtu << (shared ? " shared" : "") << (dry ? " pools with " + std::to_string(left) + " free" : "")
+                      << ":\n  " << describe(c) << "\n  " << e;
     }
   }
   EXPECT_EQ(failed, 0u) << "of " << runs << " runs";
@@ -707,6 +743,9 @@ TEST_F(OffloadFuzz, ValidVnetFrames) { run_all(Source::vnet, false, cases(1500),
 TEST_F(OffloadFuzz, CorruptVnetFrames) { run_all(Source::vnet, true, cases(3000), 2000000); }
 TEST_F(OffloadFuzz, ValidRxOffloads) { run_all(Source::rx, false, cases(1000), 3000000); }
 TEST_F(OffloadFuzz, CorruptRxOffloads) { run_all(Source::rx, true, cases(2000), 4000000); }
+// The same with pools that run dry while prepare() copies or segments: every error path.
+TEST_F(OffloadFuzz, VnetFramesWithPoolsRunningDry) { run_all(Source::vnet, true, cases(1500), 5000000, true); }
+TEST_F(OffloadFuzz, RxOffloadsWithPoolsRunningDry) { run_all(Source::rx, true, cases(1000), 6000000, true); }
 
 // ---- Regression cases found by the test above -----------------------------------------------
 
