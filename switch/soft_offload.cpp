@@ -242,6 +242,10 @@ SegmentResult soft_segment(rte_mbuf* m, uint32_t frame_len, rte_mempool* direct,
   if (hdrs >= frame_len || hdrs > m->data_len || hdrs > room || m->pkt_len <= hdrs ||
       !(ol & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6)))
     return SegmentResult::bad;
+  // Each segment's IPv4 header checksum is computed over IHL * 4 bytes: they must be the l3_len
+  // bytes copied, not what follows them in the segment's buffer (stale data of other frames).
+  if ((ol & RTE_MBUF_F_TX_IPV4) && (rte_pktmbuf_mtod_offset(m, const uint8_t*, m->l2_len)[0] & 0xf) * 4u != m->l3_len)
+    return SegmentResult::bad;
   const uint32_t seg_payload = frame_len - hdrs;
   const unsigned nseg = (m->pkt_len - hdrs + seg_payload - 1) / seg_payload;
   if (nseg > cap) return SegmentResult::too_many;

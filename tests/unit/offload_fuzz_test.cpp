@@ -907,5 +907,47 @@ TEST_F(OffloadFuzzRegression, UsoTooLongForASingleBufferPortIsOneDrop) {
   EXPECT_EQ(drops(DropReason::oversize), 1u);
 }
 
+// An IPv4 GSO frame whose IHL (60 bytes) says more than its csum_start (a 20-byte IPv4 header):
+// the segments' IPv4 header checksum was computed over IHL * 4 bytes, past the segment's
+// copied headers (librte_gso's header mbuf holds exactly them), so it summed whatever a
+// previous frame had left in that buffer. ASan cannot see it (mempool memory). The frames that
+// come out must not depend on stale buffer contents; such a frame is refused (bad_offload).
+TEST_F(OffloadFuzzRegression, Ipv4GsoWithAnIhlBeyondItsHeadersReadsNoStaleBytes) {
+  PktPool direct("fuzz-stale", 64, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  Counter copies;
+  EgressOffload egress(copies, direct.get());
+  for (bool udp : {false, true}) {
+    PacketSpec s;
+    s.udp = udp;
+    s.partial = true;
+    s.payload = 100;
+    Bytes b = packet_bytes(s);
+    b[14] = 0x4f;  // IHL 15; the IPv4 header checksum is left as it was (wrong): the frame is corrupt
+    std::vector<Bytes> outs;
+    uint64_t bad = 0;
+    for (uint8_t poison : {0x00, 0xa5}) {
+      // Every free buffer of the pool filled with `poison`.
+      std::vector<rte_mbuf*> all(rte_mempool_avail_count(direct.get()));
+      ASSERT_EQ(rte_pktmbuf_alloc_bulk(direct.get(), all.data(), static_cast<unsigned>(all.size())), 0);
+      for (rte_mbuf* x : all) std::memset(x->buf_addr, poison, x->buf_len);
+      rte_pktmbuf_free_bulk(all.data(), static_cast<unsigned>(all.size()));
+      rte_mbuf* m = to_mbuf(b);
+      ASSERT_TRUE(vnet_hdr_to_mbuf(partial_of(s, udp ? kVnetGsoUdpL4 : kVnetGsoTcpV4, 10), m));
+      SwitchPortCounters c;
+      const unsigned k = egress.prepare(m, {false, false, false, false, true}, 1500, out_, EgressOffload::kMaxSegments, c);
+      bad += c.drops[static_cast<unsigned>(DropReason::bad_offload)].get();
+      Bytes all_out;
+      for (unsigned i = 0; i < k; ++i) {
+        const Bytes o = bytes_of(out_[i]);
+        all_out.insert(all_out.end(), o.begin(), o.end());
+        rte_pktmbuf_free(out_[i]);
+      }
+      outs.push_back(all_out);
+    }
+    EXPECT_EQ(outs[0], outs[1]) << "udp=" << udp << ": output depends on stale buffer bytes";
+    EXPECT_EQ(bad, 2u) << "udp=" << udp;
+  }
+}
+
 }  // namespace
 }  // namespace tapswitch::test
