@@ -128,7 +128,7 @@ bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept {
   uint8_t proto = 0;
   if (l2 && et == RTE_ETHER_TYPE_IPV4 && l2 + sizeof(rte_ipv4_hdr) <= m->data_len) {
     l3 = (p[l2] & 0xf) * 4u;
-    proto = p[l2 + 9];
+    if (l3 >= sizeof(rte_ipv4_hdr)) proto = p[l2 + 9];  // else no IPv4 header: not described
   } else if (l2 && et == RTE_ETHER_TYPE_IPV6 && l2 + sizeof(rte_ipv6_hdr) <= m->data_len) {
     l3 = sizeof(rte_ipv6_hdr);
     proto = p[l2 + 6];

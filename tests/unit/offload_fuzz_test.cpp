@@ -8,7 +8,8 @@
 // Invariants, for every case: prepare returns 0 with exactly one drop counted, or k frames
 // (k <= kMaxSegments, no drop counted) that the port can send: within the MTU (ports/port.h), no
 // offload the port cannot do, single buffers for a port without multi-segment transmit, a
-// consistent mbuf chain; every reference is given back (the pools' use returns to where it
+// consistent mbuf chain; a guest's frame rx_offloads_to_mbuf() accepts with a partial
+// checksum or LRO is described by tapswitch's offload flags; every reference is given back (the pools' use returns to where it
 // was); a shared frame (flooded) is not changed; the header built for an output never points
 // outside it. For cases that were never corrupted, also: the mapping accepts the frame (where
 // the headers' contract says it must), the drop reason is not bad_offload, and the frames that
@@ -594,6 +595,12 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
     return err.str();
   }
   if (const char* why = nullptr; rte_mbuf_check(m, 1, &why) != 0) err << "mapped mbuf inconsistent: " << why << "; ";
+  // rx_offloads_to_mbuf() describes what it accepts with a partial checksum or LRO (TCP or UDP
+  // over IP) in tapswitch's flags; anything else it must refuse.
+  if (c.src == Source::rx && (c.rx_flags & (RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_MASK)) &&
+      ((c.rx_flags & RTE_MBUF_F_RX_LRO) || (c.rx_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE) &&
+      !(m->ol_flags & RTE_MBUF_F_TX_L4_MASK))
+    err << "rx offloads accepted but not described; ";
 
   // What was mapped: the frame prepare() is given.
   const Bytes in = bytes_of(m);
@@ -946,6 +953,27 @@ TEST_F(OffloadFuzzRegression, Ipv4GsoWithAnIhlBeyondItsHeadersReadsNoStaleBytes)
     }
     EXPECT_EQ(outs[0], outs[1]) << "udp=" << udp << ": output depends on stale buffer bytes";
     EXPECT_EQ(bad, 2u) << "udp=" << udp;
+  }
+}
+
+// A guest's frame with a partial checksum and an IPv4 IHL under 5 (no IPv4 header at all) was
+// taken: rx_offloads_to_mbuf() put csum_start inside the IPv4 header, vnet_hdr_to_mbuf() then
+// completed a "checksum" there generically and wrote it into the frame's TCP header, and the
+// frame went on. The contract (ports/vnet_hdr.h) is to refuse what is not TCP or UDP over IP.
+TEST_F(OffloadFuzzRegression, RxPartialChecksumWithoutAnIpv4HeaderIsRefused) {
+  for (uint8_t ihl : {0, 3, 4}) {
+    PacketSpec s;
+    s.partial = true;
+    Bytes b = packet_bytes(s);
+    b[14] = static_cast<uint8_t>(0x40 | ihl);
+    MbufPtr m(to_mbuf(b));
+    m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    EXPECT_FALSE(rx_offloads_to_mbuf(m.m)) << "IHL " << unsigned{ihl};
+    EXPECT_EQ(bytes_of(m.m), b) << "IHL " << unsigned{ihl};
+    MbufPtr lro(to_mbuf(b));
+    lro->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_LRO;
+    lro->tso_segsz = 1000;
+    EXPECT_FALSE(rx_offloads_to_mbuf(lro.m)) << "IHL " << unsigned{ihl};
   }
 }
 
