@@ -48,6 +48,7 @@ rte_mbuf* make_frame(const Mac& dst, const Mac& src, uint16_t len, int vlan, uin
 
 std::vector<uint8_t> bytes_of(const rte_mbuf* m) {
   std::vector<uint8_t> out(m->pkt_len);
+  if (out.empty()) return out;  // (memcpy into an empty vector's null buffer is undefined)
   const void* p = rte_pktmbuf_read(m, 0, m->pkt_len, out.data());
   if (p != out.data()) std::memcpy(out.data(), p, m->pkt_len);
   return out;

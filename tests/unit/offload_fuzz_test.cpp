@@ -310,10 +310,6 @@ unsigned gso_ind_in_use() {
   return n;
 }
 
-// bytes_of() (frames.cpp) for frames of any length: it passes memcpy a null destination for
-// an empty frame, which UBSan reports; the fuzz test makes empty frames (truncated to 0).
-Bytes frame_bytes(const rte_mbuf* m) { return m->pkt_len ? bytes_of(m) : Bytes{}; }
-
 bool is_tagged(const Bytes& b) {
   return b.size() >= 14 && (get16(b, 12) == 0x8100 || get16(b, 12) == 0x88a8);
 }
@@ -607,7 +603,7 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
     err << "rx offloads accepted but not described; ";
 
   // What was mapped: the frame prepare() is given.
-  const Bytes in = frame_bytes(m);
+  const Bytes in = bytes_of(m);
   const uint64_t in_ol = m->ol_flags, in_txo = m->tx_offload;
   const uint16_t in_segs = m->nb_segs;
   const bool needs = EgressOffload::needs_work(m, EgressOffload::rules(eg.o), max_frame_len(mtu, false));
@@ -644,7 +640,7 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
       err << "out[" << i << "] inconsistent: " << why << "; ";
       continue;
     }
-    const Bytes b = frame_bytes(o);
+    const Bytes b = bytes_of(o);
     const uint64_t ol = o->ol_flags;
     const bool seg = ol & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG);
     const uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
@@ -709,7 +705,7 @@ std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool
   for (unsigned i = 0; i < k && i < EgressOffload::kMaxSegments; ++i) rte_pktmbuf_free(out_[i]);
   if (shared) {
     if (rte_mbuf_refcnt_read(m) != 1) err << "shared frame's reference count now " << rte_mbuf_refcnt_read(m) << "; ";
-    if (frame_bytes(m) != in) err << "shared frame changed; ";
+    if (bytes_of(m) != in) err << "shared frame changed; ";
     if (m->ol_flags != in_ol || m->tx_offload != in_txo || m->nb_segs != in_segs)
       err << "shared frame's mbuf fields changed; ";
     rte_pktmbuf_free(m);
