@@ -135,12 +135,13 @@ bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept {
   }
   const bool tcp = proto == IPPROTO_TCP, udp = proto == IPPROTO_UDP;
   if (!(tcp || udp) || l2 + l3 + (tcp ? kTcpCsumOffset : kUdpCsumOffset) + 2u > m->data_len) return false;
+  if (udp && lro) return false;  // UFO: one datagram to send as IP fragments, which no port takes
   VnetHdr h;
   h.flags = kVnetFNeedsCsum;
   h.csum_start = static_cast<uint16_t>(l2 + l3);
   h.csum_offset = tcp ? kTcpCsumOffset : kUdpCsumOffset;
   if (lro) {
-    h.gso_type = udp ? kVnetGsoUdpL4 : et == RTE_ETHER_TYPE_IPV4 ? kVnetGsoTcpV4 : kVnetGsoTcpV6;
+    h.gso_type = et == RTE_ETHER_TYPE_IPV4 ? kVnetGsoTcpV4 : kVnetGsoTcpV6;
     h.gso_size = m->tso_segsz;
     if (!partial) {  // a complete checksum: a GSO packet carries the pseudo-header sum instead
       const uint16_t ps = et == RTE_ETHER_TYPE_IPV4 ? rte_ipv4_phdr_cksum(reinterpret_cast<rte_ipv4_hdr*>(p + l2), 0)

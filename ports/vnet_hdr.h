@@ -61,7 +61,9 @@ VnetHdr mbuf_to_vnet_hdr(const rte_mbuf* m) noexcept;
 // GSO packet), mapped onto the convention above, as if the same frame had come with a virtio-net
 // header; the rx flags are cleared (a verified checksum stays RTE_MBUF_F_RX_L4_CKSUM_GOOD).
 // Returns false, for the caller to drop, for a frame that cannot be described (not TCP or UDP
-// over IPv4 or IPv6 without extension headers).
+// over IPv4 or IPv6 without extension headers), and for UDP with LRO: DPDK's vhost library sets
+// LRO on UDP only for a guest's UFO packet (VIRTIO_NET_HDR_GSO_UDP: one datagram, to be sent as
+// IP fragments; it does not read USO headers), which tapswitch never carries (kVnetGsoUdp).
 bool rx_offloads_to_mbuf(rte_mbuf* m) noexcept;
 
 // The ones' complement sum (folded, not inverted) of len bytes of frame m from offset off, over

@@ -281,6 +281,24 @@ TEST(VnetHdr, RxLroBecomesGso) {
   EXPECT_EQ(h.gso_size, 1448u);
 }
 
+// DPDK's vhost library marks a guest's UFO packet (one UDP datagram for the device to send as
+// IP fragments) as LRO; cutting it into datagrams of tso_segsz bytes, as for USO, would deliver
+// pieces of one datagram as separate ones. Refused, like UFO from a tap.
+TEST(VnetHdr, RxUdpLroIsUfoAndRefused) {
+  for (const bool partial : {true, false}) {
+    PacketSpec s;
+    s.udp = true;
+    s.partial = partial;
+    s.payload = 4000;
+    const std::vector<uint8_t> b = packet_bytes(s);
+    MbufPtr m(to_mbuf(b));
+    m->ol_flags = (partial ? RTE_MBUF_F_RX_L4_CKSUM_NONE : RTE_MBUF_F_RX_L4_CKSUM_GOOD) | RTE_MBUF_F_RX_LRO;
+    m->tso_segsz = 1472;
+    EXPECT_FALSE(rx_offloads_to_mbuf(m.m)) << "partial " << partial;
+    EXPECT_EQ(bytes_of(m.m), b) << "a refused frame is left as it came";
+  }
+}
+
 TEST(VnetHdr, RxLroWithACompleteChecksumGetsThePseudoHeaderSum) {
   PacketSpec partial, full;
   partial.partial = true;
