@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -238,9 +236,6 @@ TapHandle adopt_tap_fd(const std::string& spec, int inherited, bool offload, uin
       fail("port '{}': fd {} uses big-endian virtio-net headers, which tapswitch does not read", spec, inherited);
     off.vnet_hdr_len = static_cast<uint8_t>(len);
     off.tun_f = setup_offloads(spec, fd, offload);
-  } else if (offload) {
-    spdlog::info("port '{}': fd {}'s tap was opened without IFF_VNET_HDR, so it has no offloads (its kernel "
-                 "side cuts TCP to the MTU and completes checksums before the switch sees them)", spec, inherited);
   }
   const bool multi = ifr.ifr_flags & IFF_MULTI_QUEUE;
   std::vector<UniqueFd> more;

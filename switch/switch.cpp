@@ -151,7 +151,11 @@ void Switch::log_added(const PortRecord& rec) {
     spdlog::warn("port {} ({}) added as id {}; there is no interface named '{}' yet: it is attached when one appears",
                  rec.port->name(), rec.spec.text, rec.id, rec.spec.ifname);
   else
-    spdlog::info("port {} ({}) added as id {}", rec.port->name(), rec.spec.text, rec.id);
+    spdlog::info("port {} ({}) added as id {}{}", rec.port->name(), rec.spec.text, rec.id,
+                 rec.spec.kind == PortKind::tapfd && rec.spec.offload && !rec.port->tx_offloads().l4_csum
+                     ? "; its tap was opened without IFF_VNET_HDR, so it has no offloads (its kernel side cuts "
+                       "TCP to the MTU and completes checksums before the switch sees them)"
+                     : "");
 }
 
 Switch::~Switch() {
