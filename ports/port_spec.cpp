@@ -119,7 +119,6 @@ void parse_tap_opts(PortSpec& ps) {
   }
 }
 
-
 }  // namespace
 
 PortSpec parse_port_spec(const std::string& text) {
@@ -184,7 +183,7 @@ PortSpec parse_port_spec(const std::string& text) {
     const bool net_tap = parts[0].rfind("net_tap", 0) == 0;  // a kernel tap underneath
     ps.devargs = parts[0];
     ps.offload = vhost;  // measured and tested for net_vhost only (EthdevPort::setup says why)
-    bool offload_given = false;
+    bool offload_given = false, queues_given = false, iface_given = false;
     for (size_t i = 1; i < parts.size(); ++i) {
       if (parts[i].rfind("offload=", 0) == 0) {  // tapswitch's, not the driver's
         const std::string v = parts[i].substr(8);
@@ -200,8 +199,16 @@ PortSpec parse_port_spec(const std::string& text) {
         continue;
       }
       if (parts[i].rfind("queues=", 0) == 0) {
+        if (queues_given) fail("port '{}': option 'queues' given twice", text);
         ps.queues = parse_queues(text, parts[i].substr(7));
+        queues_given = true;
         if (!vhost) continue;
+      }
+      // Drivers differ on a devarg given twice (net_af_packet takes the first iface=, net_tap
+      // the last), and tapswitch names the port and checks its interface by the one it reads.
+      if (parts[i].rfind("iface=", 0) == 0) {
+        if (iface_given) fail("port '{}': option 'iface' given twice", text);
+        iface_given = true;
       }
       ps.devargs += "," + parts[i];
       // net_vhost's iface= is a socket path, not a kernel interface.

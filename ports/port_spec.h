@@ -15,7 +15,9 @@
 //                             mtu=N is set through the ethdev API (68..65535; net_tap, a kernel
 //                             tap underneath: 68..65521); offload=on asks the device for the
 //                             checksum and TSO/LRO offloads it offers (default: on for
-//                             net_vhost, off for the others)
+//                             net_vhost, off for the others); each of queues=, mtu=, offload=
+//                             and iface= may be given once (drivers differ on which of two
+//                             they take)
 //
 // OPTS for raw-fd taps:
 //   offload=on|off    virtio-net header with checksum/TSO/USO offloads (default on)
