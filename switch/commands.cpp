@@ -73,7 +73,8 @@ CtlReply Commands::dispatch(const CtlRequest& req) const {
           std::find(next.begin(), next.end(), c.words[req.argv.size()]) == next.end())
         next.push_back(c.words[req.argv.size()]);
     if (!next.empty()) return CtlReply::failure(fmt::format("'{}' needs one of: {}", what, fmt::join(next, " | ")));
-    return CtlReply::failure("unknown command '" + what + "' (try 'help')");
+    // The words may hold control characters (tapswitchctl prints the error to a terminal).
+    return CtlReply::failure("unknown command '" + printable(what) + "' (try 'help')");
   }
   std::vector<std::string> args(req.argv.begin() + static_cast<long>(best->words.size()), req.argv.end());
   CommandOutput out = best->run_req ? best->run_req(req, args) : best->run(args);

@@ -265,7 +265,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     const std::string msg = e.what();
     for (auto o = from_file.rbegin(); o != from_file.rend(); ++o)
       if ((msg.rfind("--" + o->key, 0) == 0 || msg.rfind(o->key + " ", 0) == 0) &&
-          msg.find("'" + o->value + "'") != std::string::npos)
+          msg.find("'" + printable(o->value) + "'") != std::string::npos)  // as fail() wrote it
         fail("{} (config file '{}'{})", msg, config_path,
              line_of(config_path, [&](const std::string& l) { return key_value(l) == std::pair(o->key, o->value); },
                      o->earlier));

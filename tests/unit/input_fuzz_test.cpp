@@ -1135,5 +1135,72 @@ TEST(InputFuzzFound, DpdkOptionGivenTwice) {
   EXPECT_EQ(error_of("dpdk:net_tap0,iface=vm1,queues=2"), "no error");
 }
 
+// Messages quote what the user wrote; a control character in it (a line break, an escape
+// sequence that tapswitchctl would print to the terminal, a NUL that ended what() and cut the
+// message short), a C1 control or a byte that is not UTF-8 is written \xNN.
+TEST(InputFuzzFound, MessagesQuoteControlCharactersEscaped) {
+  auto args_error = [](std::vector<std::string> args) {
+    try {
+      test::parse_argv(std::move(args));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(args_error({"--lcores", "0\x1b[2J"}), "--lcores: '0\\x1b[2J' is not a CPU list like 1 or 0-1,3");
+  EXPECT_EQ(args_error({"--por\nt", "tap:vm1"}), "unrecognised option '--por\\x0at' (see tapswitch --help)");
+  EXPECT_EQ(args_error({"--poll", "busy\xff"}), "--poll: 'busy\\xff' is not adaptive or busy");
+  EXPECT_EQ(args_error({"--poll", "b\xc3\xa9"}), "--poll: 'b\xc3\xa9' is not adaptive or busy") << "UTF-8 stays";
+  // From a config file, the value's line is still found.
+  const std::string path = temp_dir() + "/escaped.conf";
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "port = tap:vm1\nfdb-size = 1\x1b" "2\n";
+  EXPECT_EQ(args_error({"--config", path}),
+            "--fdb-size: '1\\x1b" "2' is not a number from 16 to 16777216 (config file '" + path + "', line 2)");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "port = tap:vm1\n\x07" "bell = 1\n";
+  EXPECT_EQ(args_error({"--config", path}), "config file '" + path + "', line 2: unrecognised option '\\x07bell'");
+
+  SwitchConfig c;
+  c.ports = {parse_port_spec("dpdk:net_null0")};
+  c.mbufs = 4096;
+  c.fdb_size = 64;
+  Switch sw(c);
+  Commands commands(sw);
+  auto command_error = [&](std::vector<std::string> argv) {
+    CtlRequest req;
+    req.argv = std::move(argv);
+    try {
+      CtlReply r = commands.dispatch(req);
+      return r.ok ? std::string("no error") : r.error;
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(command_error({"show\x1b[2J"}), "unknown command 'show\\x1b[2J' (try 'help')");
+  EXPECT_EQ(command_error({"capture", "start", std::string("a\0b", 3)}), "there is no port named 'a\\x00b'");
+  EXPECT_EQ(command_error({"fdb", "add", "02:00:00:00:00:01", "\xc2\x9b" "2J"}), "no port named '\\xc2\\x9b2J'");
+  EXPECT_EQ(command_error({"port", "del", "vm1\n"}), "there is no port named 'vm1\\x0a'");
+  EXPECT_EQ(command_error({"log", "level", "\xe2\x80\xa8"}),
+            "log level: '\\xe2\\x80\\xa8' is not one of trace, debug, info, warn, error, critical, off");
+}
+
+// printable(), which fail() applies to every message: what it keeps and what it escapes, and
+// that its output is one printable line that it leaves as it is.
+TEST(InputFuzzFound, Printable) {
+  EXPECT_EQ(printable("tap:vm1 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "tap:vm1 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(printable(std::string("a\0b\n\t\x7f", 6)), "a\\x00b\\x0a\\x09\\x7f");
+  EXPECT_EQ(printable("\xc2\x85|\xc2\xa0"), "\\xc2\\x85|\xc2\xa0") << "C1 NEL escaped, no-break space kept";
+  EXPECT_EQ(printable("\xc0\xaf|\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80"),
+            "\\xc0\\xaf|\\xe0\\x80\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80")
+      << "overlong, surrogate, beyond U+10FFFF";
+  EXPECT_EQ(printable("\xe2\x82"), "\\xe2\\x82") << "cut short";
+  Mutator m(0x5eed0007);
+  for (unsigned i = 0; i < 3000; ++i) {
+    const std::string in = i % 2 ? m.bytes(40, true) : m.bytes(20, true, true);
+    const std::string out = printable(in);
+    EXPECT_EQ(printable(out), out) << shown(in);
+    EXPECT_EQ(message_problem("x" + out), "") << shown(in);
+  }
+}
+
 }  // namespace
 }  // namespace tapswitch
