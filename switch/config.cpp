@@ -21,6 +21,7 @@ namespace tapswitch {
 namespace {
 
 constexpr unsigned kHelpWidth = 100;
+constexpr size_t kMaxConfigBytes = 1 << 20;  // a config file of 1024 ports is about 40 KB
 const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 po::options_description switch_options() {
@@ -214,11 +215,17 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       const std::string path = vm["config"].as<std::string>();
       std::error_code ec;  // a directory opens as an empty file
       if (std::filesystem::is_directory(path, ec)) fail("--config: '{}' is a directory, not a file", path);
-      std::ifstream in(path);
+      std::ifstream in(path, std::ios::binary);
       if (!in) fail("--config: cannot read '{}'", path);
-      std::ostringstream text;
-      text << in.rdbuf();
-      std::string body = text.str();
+      // Read up to a bound: --config /dev/zero (or any endless stream) would otherwise take
+      // memory until the process is killed.
+      std::string body;
+      char chunk[65536];
+      while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        body.append(chunk, static_cast<size_t>(in.gcount()));
+        if (body.size() > kMaxConfigBytes)
+          fail("--config: '{}' is larger than {} KB, too large for a config file", path, kMaxConfigBytes / 1024);
+      }
       if (body.rfind("\xEF\xBB\xBF", 0) == 0) body.erase(0, 3);  // a UTF-8 byte-order mark, as some editors write
       std::istringstream lines(body);
       try {

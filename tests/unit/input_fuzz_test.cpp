@@ -1202,5 +1202,29 @@ TEST(InputFuzzFound, Printable) {
   }
 }
 
+// --config /dev/zero (an endless stream) was read whole before parsing: memory without end.
+// A config file is now read up to 1 MB.
+TEST(InputFuzzFound, EndlessConfigFileIsRefused) {
+  Watchdog dog(kCaseLimit);
+  auto args_error = [](std::vector<std::string> args) {
+    try {
+      test::parse_argv(std::move(args));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string error;
+  bounded(dog, "--config /dev/zero", [&] { error = args_error({"--config", "/dev/zero"}); });
+  EXPECT_EQ(error, "--config: '/dev/zero' is larger than 1024 KB, too large for a config file");
+  const std::string path = temp_dir() + "/big.conf";
+  std::string ports;
+  for (int i = 0; i < 1024; ++i) ports += fmt::format("port = tap:vm{}   # the guest of team {}\n", i, i);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << ports;
+  EXPECT_EQ(test::parse_argv({"--config", path}).config.ports.size(), 1024u) << "a large config file still reads";
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << ports << std::string(1 << 20, '#') << "\n";
+  EXPECT_EQ(args_error({"--config", path}), "--config: '" + path + "' is larger than 1024 KB, too large for a config file");
+}
+
 }  // namespace
 }  // namespace tapswitch
