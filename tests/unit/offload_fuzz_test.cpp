@@ -230,31 +230,6 @@ std::vector<uint32_t> random_chain(Rng& r, uint32_t len, uint32_t hdrs) {
   return segs;
 }
 
-rte_mbuf* make_chain(const Bytes& b, const std::vector<uint32_t>& segs) {
-  rte_mbuf* head = nullptr;
-  rte_mbuf* prev = nullptr;
-  size_t off = 0;
-  for (uint32_t n : segs) {
-    rte_mbuf* m = rte_pktmbuf_alloc(n > kSmallRoom ? big_pool().get() : pool().get());
-    if (!m) {
-      if (head) rte_pktmbuf_free(head);
-      return nullptr;
-    }
-    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(n));
-    if (n) std::memcpy(p, b.data() + off, n);
-    off += n;
-    if (!head) {
-      head = m;
-    } else {
-      prev->next = m;
-      head->nb_segs++;
-      head->pkt_len += n;
-    }
-    prev = m;
-  }
-  return head;
-}
-
 // ---- Verification of frames that come out ---------------------------------------------------
 
 // True if the frame is a complete TCP or UDP packet: IP lengths match the frame, IPv4 header
@@ -580,7 +555,7 @@ void drain(rte_mempool* direct, unsigned left, std::vector<rte_mbuf*>& held) {
 
 std::string OffloadFuzz::run(const Case& c, const Egress& eg, uint32_t mtu, bool shared, bool dry, unsigned left) {
   std::ostringstream err;
-  rte_mbuf* m = make_chain(c.bytes, c.segs);
+  rte_mbuf* m = to_mbuf_cut(c.bytes, c.segs);
   if (!m) return "test pools empty";
   if (c.src == Source::rx) {
     m->ol_flags = c.rx_flags;

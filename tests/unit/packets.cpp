@@ -111,17 +111,19 @@ std::vector<uint8_t> packet_bytes(const PacketSpec& s) {
   return b;
 }
 
-rte_mbuf* to_mbuf(const std::vector<uint8_t>& bytes, uint32_t seg) {
+rte_mbuf* to_mbuf_cut(const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& segs) {
   rte_mbuf* head = nullptr;
   rte_mbuf* prev = nullptr;
   size_t off = 0;
-  do {
-    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(seg, bytes.size() - off));
+  for (const uint32_t n : segs) {
     rte_mbuf* m = rte_pktmbuf_alloc(n > 2048 ? big_pool().get() : pool().get());
-    if (!m) throw std::runtime_error("test pool empty");
-    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(n));
-    if (!p) throw std::runtime_error("segment too long");
-    std::memcpy(p, bytes.data() + off, n);
+    char* p = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(n)) : nullptr;
+    if (!p) {
+      if (m) rte_pktmbuf_free(m);
+      if (head) rte_pktmbuf_free(head);
+      return nullptr;
+    }
+    if (n) std::memcpy(p, bytes.data() + off, n);
     off += n;
     if (!head) {
       head = m;
@@ -131,8 +133,20 @@ rte_mbuf* to_mbuf(const std::vector<uint8_t>& bytes, uint32_t seg) {
       head->pkt_len += n;
     }
     prev = m;
-  } while (off < bytes.size());
+  }
   return head;
+}
+
+rte_mbuf* to_mbuf(const std::vector<uint8_t>& bytes, uint32_t seg) {
+  std::vector<uint32_t> segs;
+  size_t off = 0;
+  do {
+    segs.push_back(static_cast<uint32_t>(std::min<size_t>(seg, bytes.size() - off)));
+    off += segs.back();
+  } while (off < bytes.size());
+  rte_mbuf* m = to_mbuf_cut(bytes, segs);
+  if (!m) throw std::runtime_error("test pool empty, or a segment too long");
+  return m;
 }
 
 bool checksums_ok(const std::vector<uint8_t>& b) {

@@ -29,6 +29,9 @@ uint32_t l4_len_of(const PacketSpec& s);
 // Copies bytes into a chain of mbufs of at most `seg` bytes each (from the test pool, or for
 // segments over its room, a pool of 64 KB buffers).
 rte_mbuf* to_mbuf(const std::vector<uint8_t>& bytes, uint32_t seg = 2048);
+// The same, cut into segments of the given lengths (0 for an empty segment; they must add up to
+// the frame's length); nullptr if a pool ran dry or a length exceeds a segment's room.
+rte_mbuf* to_mbuf_cut(const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& segs);
 
 // True if the IPv4 header checksum (if any) and the TCP/UDP checksum of a full packet are
 // right, and the IP length fields match the bytes.
