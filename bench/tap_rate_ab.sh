@@ -8,6 +8,8 @@
 # with two raw-fd taps, its worker pinned to CPU 1 (--lcores 1), trafgen sending 60-byte UDP
 # frames from CPU 0 for 3 s after a 1 s warm-up; the rate is the receiving tap's rx_packets.
 # Prints every round and the medians. Not a pass/fail test; compare within one run only.
+# RPS_B=MASK sets the receiving tap's rps_cpus to MASK in B's rounds (RPS_B=1 BIN BIN: the same
+# binary with and without RPS to CPU 0).
 set -euo pipefail
 # shellcheck source=bench/taps.sh
 . "$(dirname "$0")/taps.sh"
@@ -32,16 +34,17 @@ teardown() {
 }
 trap 'teardown; rm -rf "$tmp"' EXIT
 
-# rate BIN: prints kpps of 60 B frames through BIN
+# rate BIN RPS_MASK: prints kpps of 60 B frames through BIN (RPS_MASK empty: no RPS)
 rate() {
-  local bin=$1 na="${tag}a" nb="${tag}b" ia="${tag}pa" ib="${tag}pb"
-  shift
+  local bin=$1 rps=$2 na="${tag}a" nb="${tag}b" ia="${tag}pa" ib="${tag}pb"
+  shift 2
   ip netns add "$na"; ip netns add "$nb"
   for n in "$na" "$nb"; do ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
   start_tapswitch "$bin" "$tmp/switch.log" "$ia" "$ib" --lcores 1 --ctl "$tmp/ctl.sock" "$@"
   ip link set "$ia" netns "$na"; ip link set "$ib" netns "$nb"
   ip -n "$na" addr add 10.79.0.1/24 dev "$ia"; ip -n "$na" link set "$ia" up
   ip -n "$nb" addr add 10.79.0.2/24 dev "$ib"; ip -n "$nb" link set "$ib" up
+  [ -n "$rps" ] && ip netns exec "$nb" sh -c "echo $rps > /sys/class/net/$ib/queues/rx-0/rps_cpus"
   ip netns exec "$na" ping -c 2 -i 0.05 10.79.0.2 >/dev/null
   local mb
   mb=$(ip -n "$nb" -br link show "$ib" | awk '{print $3}')
@@ -66,8 +69,9 @@ for r in $(seq "$rounds"); do
   # Alternate which binary goes first, so a drift of the machine hits both alike.
   if [ $((r % 2)) = 1 ]; then order="a b"; else order="b a"; fi
   for which in $order; do
-    bin=$a; [ "$which" = b ] && bin=$b
-    k=$(rate "$bin" "$@")
+    bin=$a rps=""
+    [ "$which" = b ] && bin=$b rps=${RPS_B:-}
+    k=$(rate "$bin" "$rps" "$@")
     echo "$k" >>"$tmp/$which"
     echo "round $r $which: $k kpps"
   done
