@@ -1,7 +1,6 @@
 #include "switch/config_check.h"
 
 #include <grp.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "base/error.h"
 #include "dpdk/eal_args.h"
 #include "switch/counters.h"
+#include "switch/ctl_server.h"
 #include "switch/rxq_assign.h"
 #include "switch/switch.h"
 
@@ -52,25 +52,6 @@ void check_rxq_affinity(const SwitchConfig& c) {
     pins.push_back({a.port, a.queue, a.worker});
   }
   place_rx_queues(pq, c.dp.workers, pins);  // throws for an unknown port, queue or worker
-}
-
-// The socket's directory must exist, or be one a start can make (ctl_server.cpp creates one
-// missing level): the same message as the start's mkdir() would give.
-void check_ctl_dir(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return;
-  const std::string dir = path.substr(0, slash);
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) fail("--ctl: '{}' is not a directory", dir);
-    return;
-  }
-  const auto up = dir.rfind('/');
-  const std::string parent = up == std::string::npos ? "." : up == 0 ? "/" : dir.substr(0, up);
-  int err = 0;
-  if (::stat(parent.c_str(), &st) != 0) err = errno;
-  else if (!S_ISDIR(st.st_mode)) err = ENOTDIR;
-  if (err) fail("--ctl: cannot create directory '{}': {}", dir, std::strerror(err));
 }
 
 // DPDK takes its memory up front; asked for more than the machine has, it fails at start,
@@ -120,7 +101,7 @@ void check_config(const SwitchConfig& c, const std::vector<unsigned>& allowed_cp
   if (c.ctl_path.size() >= sizeof(sockaddr_un::sun_path))
     fail("--ctl: path '{}' is too long for a UNIX socket ({} bytes at most)", c.ctl_path,
          sizeof(sockaddr_un::sun_path) - 1);
-  check_ctl_dir(c.ctl_path);
+  ctl_dir_to_make(c.ctl_path);  // throws what the start would
   if (!c.ctl_group.empty()) resolve_ctl_group(c.ctl_group);
   check_memory(c, machine_mb);
 }

@@ -29,15 +29,8 @@ sockaddr_un make_addr(const std::string& path) {
 }
 
 void ensure_parent(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return;
-  std::string dir = path.substr(0, slash);
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) fail("--ctl: '{}' is not a directory", dir);
-    return;
-  }
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+  const std::string dir = ctl_dir_to_make(path);
+  if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     fail("--ctl: cannot create directory '{}': {}", dir, std::strerror(errno));
 }
 
@@ -309,6 +302,24 @@ void CtlServer::drop(int fd) {
   const uint64_t id = it->second->id;
   clients_.erase(it);
   if (on_close_) on_close_(id);
+}
+
+std::string ctl_dir_to_make(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "";
+  const std::string dir = path.substr(0, slash);
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) fail("--ctl: '{}' is not a directory", dir);
+    return "";
+  }
+  const auto up = dir.rfind('/');
+  const std::string parent = up == std::string::npos ? "." : up == 0 ? "/" : dir.substr(0, up);
+  int err = 0;
+  if (::stat(parent.c_str(), &st) != 0) err = errno;
+  else if (!S_ISDIR(st.st_mode)) err = ENOTDIR;
+  if (err) fail("--ctl: cannot create directory '{}': {}", dir, std::strerror(err));
+  return dir;
 }
 
 }  // namespace tapswitch

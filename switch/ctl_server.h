@@ -75,6 +75,11 @@ struct CtlServerOptions {
   size_t max_pending_output = 4 << 20;
 };
 
+// The directory of control socket `path` that a start creates, or "" when it exists: one
+// missing level only. Throws Error, as the start would, when it cannot be made (its parent is
+// missing or not a directory) or the path's directory is not one. (--check-config asks too.)
+std::string ctl_dir_to_make(const std::string& path);
+
 class CtlServer {
  public:
   using Handler = std::function<CtlReply(const CtlRequest&)>;
