@@ -415,6 +415,17 @@ inline std::string spec_problem(const PortSpec& ps, bool io_filled = false) {
 // Parses one spec and checks the invariants; returns false (after failing the test) on a
 // broken one.
 
+// The message of the tapswitch::Error f() throws, or "no error".
+template <typename F>
+std::string error_from(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 // A temporary directory for the tests' files, removed after the last test.
 
 inline std::string temp_dir() {

@@ -282,14 +282,7 @@ TEST(InputFuzz, ConfigFiles) {
 // tapswitch named the port and checked its interface by the last: here vm9, while
 // net_af_packet attached vm1.
 TEST(InputFuzzFound, DpdkOptionGivenTwice) {
-  auto error_of = [](const std::string& spec) {
-    try {
-      parse_port_spec(spec);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto error_of = [](const std::string& spec) { return error_from([&] { parse_port_spec(spec); }); };
   EXPECT_EQ(error_of("dpdk:net_af_packet0,iface=vm1,iface=vm9"),
             "port 'dpdk:net_af_packet0,iface=vm1,iface=vm9': option 'iface' given twice");
   EXPECT_EQ(error_of("dpdk:net_vhost0,iface=/tmp/a.sock,iface=/tmp/b.sock"),
@@ -304,14 +297,7 @@ TEST(InputFuzzFound, DpdkOptionGivenTwice) {
 // sequence that tapswitchctl would print to the terminal, a NUL that ended what() and cut the
 // message short), a C1 control or a byte that is not UTF-8 is written \xNN.
 TEST(InputFuzzFound, MessagesQuoteControlCharactersEscaped) {
-  auto args_error = [](std::vector<std::string> args) {
-    try {
-      test::parse_argv(std::move(args));
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto args_error = [](std::vector<std::string> args) { return error_from([&] { test::parse_argv(std::move(args)); }); };
   EXPECT_EQ(args_error({"--lcores", "0\x1b[2J"}), "--lcores: '0\\x1b[2J' is not a CPU list like 1 or 0-1,3");
   EXPECT_EQ(args_error({"--por\nt", "tap:vm1"}), "unrecognised option '--por\\x0at' (see tapswitch --help)");
   EXPECT_EQ(args_error({"--poll", "busy\xff"}), "--poll: 'busy\\xff' is not adaptive or busy");
@@ -371,14 +357,7 @@ TEST(InputFuzzFound, Printable) {
 // A config file is now read up to 1 MB.
 TEST(InputFuzzFound, EndlessConfigFileIsRefused) {
   Watchdog dog(kCaseLimit);
-  auto args_error = [](std::vector<std::string> args) {
-    try {
-      test::parse_argv(std::move(args));
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto args_error = [](std::vector<std::string> args) { return error_from([&] { test::parse_argv(std::move(args)); }); };
   std::string error;
   bounded(dog, "--config /dev/zero", [&] { error = args_error({"--config", "/dev/zero"}); });
   EXPECT_EQ(error, "--config: '/dev/zero' is larger than 1024 KB, too large for a config file");
